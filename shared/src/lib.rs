@@ -1,0 +1,20 @@
+//! # lethe-shared
+//!
+//! The crate both sides of Lethe stand on — the native `lethe` trainer and the browser demo:
+//! dataset readers and forgetting splits ([`data`]), the model definitions ([`model`]), input
+//! normalisation ([`preprocess`]) and the weight format ([`weights`]).
+//!
+//! It builds for `wasm32-unknown-unknown`. Training-only code sits behind the additive `train`
+//! feature ([`augment`]).
+
+#[cfg(feature = "train")]
+pub mod augment;
+pub mod data;
+pub mod model;
+pub mod preprocess;
+pub mod weights;
+
+/// Lethe's version, recorded in every manifest.
+pub const LETHE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Burn version the weights were written with (the workspace pins it exactly).
+pub const BURN_VERSION: &str = "0.22.1";

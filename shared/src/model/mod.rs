@@ -1,0 +1,170 @@
+//! The models, defined once for the trainer and the browser.
+//!
+//! [`ModelConfig`] is plain data (it is written into every manifest); [`ModelConfig::init`]
+//! builds a [`Classifier`]. Named presets ([`Preset`]) give the architectures of
+//! `../shared/spec/unlearning-protocol.md` §2.
+
+pub mod resnet;
+pub mod vit;
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::data::DatasetKind;
+pub use resnet::{ResNet, ResNetConfig};
+pub use vit::{SimpleVit, VitConfig};
+
+/// A named architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// CIFAR ResNet-20 (272,474 params).
+    Resnet20,
+    /// CIFAR ResNet-18 (basic blocks, 64–512 wide).
+    Resnet18,
+    /// CIFAR ResNet-50 (bottlenecks; 23,520,842 params).
+    Resnet50,
+    /// SimpleViT 192/6/3, MLP 384 — sized for CPU training.
+    VitTiny,
+    /// SimpleViT 384/12/6, MLP 1536 — the PruneLoRA paper's ViT.
+    VitPaper,
+}
+
+impl Preset {
+    /// Every preset, in display order.
+    pub const ALL: [Preset; 5] = [
+        Preset::Resnet20,
+        Preset::Resnet18,
+        Preset::Resnet50,
+        Preset::VitTiny,
+        Preset::VitPaper,
+    ];
+
+    /// The preset's name as typed on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Resnet20 => "resnet20",
+            Preset::Resnet18 => "resnet18",
+            Preset::Resnet50 => "resnet50",
+            Preset::VitTiny => "vit-tiny",
+            Preset::VitPaper => "vit-paper",
+        }
+    }
+
+    /// Whether this preset is a ResNet (SGD recipe) rather than a ViT (AdamW recipe).
+    pub fn is_resnet(self) -> bool {
+        matches!(self, Preset::Resnet20 | Preset::Resnet18 | Preset::Resnet50)
+    }
+
+    /// The preset's architecture for a dataset (input channels, image size, 10 classes).
+    pub fn config(self, dataset: DatasetKind) -> ModelConfig {
+        let (channels, size, classes) = (
+            dataset.channels(),
+            dataset.image_size(),
+            dataset.num_classes(),
+        );
+        let architecture = match self {
+            Preset::Resnet20 => Architecture::ResNet(ResNetConfig::resnet20(channels, classes)),
+            Preset::Resnet18 => Architecture::ResNet(ResNetConfig::resnet18(channels, classes)),
+            Preset::Resnet50 => Architecture::ResNet(ResNetConfig::resnet50(channels, classes)),
+            Preset::VitTiny => Architecture::Vit(VitConfig::vit_tiny(size, channels, classes)),
+            Preset::VitPaper => Architecture::Vit(VitConfig::vit_paper(size, channels, classes)),
+        };
+        ModelConfig {
+            preset: self,
+            dataset,
+            architecture,
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A model name that is not one of the presets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown model `{0}`: expected one of resnet20, resnet18, resnet50, vit-tiny, vit-paper")]
+pub struct UnknownPreset(pub String);
+
+impl FromStr for Preset {
+    type Err = UnknownPreset;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Preset::ALL
+            .into_iter()
+            .find(|preset| preset.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownPreset(name.to_owned()))
+    }
+}
+
+/// The layer-level description of an architecture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "kebab-case")]
+pub enum Architecture {
+    /// A CIFAR ResNet.
+    ResNet(ResNetConfig),
+    /// A SimpleViT.
+    Vit(VitConfig),
+}
+
+/// Everything needed to rebuild a model: its preset name, the dataset it reads (which fixes
+/// the input shape and normalisation) and the exact architecture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// The preset the architecture came from.
+    pub preset: Preset,
+    /// The dataset the model classifies.
+    pub dataset: DatasetKind,
+    /// Layer-level architecture.
+    pub architecture: Architecture,
+}
+
+impl ModelConfig {
+    /// Build the model with freshly initialised weights on `device`.
+    pub fn init(&self, device: &Device) -> Classifier {
+        match &self.architecture {
+            Architecture::ResNet(config) => Classifier::ResNet(config.init(device)),
+            Architecture::Vit(config) => Classifier::Vit(config.init(device)),
+        }
+    }
+
+    /// Short human description, e.g. `resnet20 on cifar10`.
+    pub fn describe(&self) -> String {
+        format!("{} on {}", self.preset, self.dataset.name())
+    }
+}
+
+/// Any Lethe classifier. Input images must be normalised with
+/// [`crate::preprocess`] first.
+#[derive(Module, Debug)]
+pub enum Classifier {
+    /// A CIFAR ResNet.
+    ResNet(ResNet),
+    /// A SimpleViT.
+    Vit(SimpleVit),
+}
+
+impl Classifier {
+    /// Logits. Shapes: `[batch, channels, h, w]` → `[batch, num_classes]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::ResNet(model) => model.forward(images),
+            Classifier::Vit(model) => model.forward(images),
+        }
+    }
+
+    /// Penultimate features. Shapes: `[batch, channels, h, w]` → `[batch, features]`.
+    pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::ResNet(model) => model.features(images),
+            Classifier::Vit(model) => model.features(images),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The `lethe` command-line tool's library: backends, data location and download, training and
+//! evaluation. `main.rs` is only the command-line front end over it.
+
+pub mod backend;
+pub mod data_dir;
+pub mod download;
+pub mod eval;
+pub mod train;
