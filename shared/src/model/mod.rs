@@ -10,7 +10,7 @@ pub mod vit;
 use std::fmt;
 use std::str::FromStr;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -165,6 +165,41 @@ impl Classifier {
         match self {
             Classifier::ResNet(model) => model.features(images),
             Classifier::Vit(model) => model.features(images),
+        }
+    }
+
+    /// Learnable parameters, the count papers report. Unlike [`Module::num_params`] this leaves
+    /// out BatchNorm running statistics, which are state, not parameters.
+    pub fn learnable_params(&self) -> usize {
+        let mut counter = LearnableCounter::default();
+        self.visit(&mut counter);
+        counter.count
+    }
+}
+
+/// Counts float parameters outside BatchNorm's `running_mean` / `running_var`.
+#[derive(Default)]
+struct LearnableCounter {
+    path: Vec<String>,
+    count: usize,
+}
+
+impl ModuleVisitor for LearnableCounter {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_owned());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let running_statistic = self
+            .path
+            .last()
+            .is_some_and(|name| name.starts_with("running_"));
+        if !running_statistic {
+            self.count += param.shape().num_elements();
         }
     }
 }
