@@ -67,7 +67,10 @@ pub enum WeightsError {
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {
-    detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+    detail
+        .as_ref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
 }
 
 fn path_suffix(path: &Option<PathBuf>) -> String {
@@ -172,14 +175,15 @@ impl Manifest {
 
 /// Serialise a model's parameters to Burnpack bytes.
 pub fn encode_model(model: &Classifier) -> Result<Vec<u8>, WeightsError> {
-    let bytes = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|error| WeightsError::Corrupt {
-            path: None,
-            message: record_message(error),
-        })?;
+    let bytes =
+        model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|error| WeightsError::Corrupt {
+                path: None,
+                message: record_message(error),
+            })?;
     Ok(bytes.to_vec())
 }
 
@@ -193,13 +197,12 @@ pub fn decode_model(
     config: &ModelConfig,
     device: &Device,
 ) -> Result<Classifier, WeightsError> {
-    let record =
-        ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|error| {
-            WeightsError::Corrupt {
-                path: None,
-                message: record_message(error),
-            }
-        })?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|error| {
+        WeightsError::Corrupt {
+            path: None,
+            message: record_message(error),
+        }
+    })?;
     config
         .init(device)
         .try_load_record(record)

@@ -40,7 +40,11 @@ fn logits_have_one_row_per_image_and_one_column_per_class() {
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
-            assert_eq!(model.forward(images.clone()).dims(), [2, 10], "{preset} {dataset:?}");
+            assert_eq!(
+                model.forward(images.clone()).dims(),
+                [2, 10],
+                "{preset} {dataset:?}"
+            );
             let features = model.features(images).dims();
             assert_eq!(features[0], 2, "{preset}");
         }

@@ -34,7 +34,13 @@ fn resnet20_loss_falls_on_real_cifar10() {
     assert_eq!(report.test.count, 200);
     assert!(report.images_per_second > 0.0);
 
-    for file in ["config.json", "metrics.json", "train.log", "model.bpk", "manifest.json"] {
+    for file in [
+        "config.json",
+        "metrics.json",
+        "train.log",
+        "model.bpk",
+        "manifest.json",
+    ] {
         assert!(out.path().join(file).is_file(), "{file} missing");
     }
     let (manifest, _) = weights::load_run(out.path(), &burn::tensor::Device::flex()).unwrap();

@@ -8,7 +8,12 @@ use lethe_shared::model::{Classifier, Preset};
 use lethe_shared::weights::{self, Manifest, WeightsError};
 
 fn logits(model: &Classifier, images: Tensor<4>) -> Vec<f32> {
-    model.valid().forward(images).into_data().iter::<f32>().collect()
+    model
+        .valid()
+        .forward(images)
+        .into_data()
+        .iter::<f32>()
+        .collect()
 }
 
 #[test]
@@ -20,7 +25,9 @@ fn save_then_load_gives_identical_logits() {
         let model = config.init(&device);
         // Move BatchNorm running statistics and the zero-initialised ViT head away from their
         // initial values, so the round trip has real state to preserve.
-        let model = model.map(&mut Perturb { device: device.clone() });
+        let model = model.map(&mut Perturb {
+            device: device.clone(),
+        });
         let images = Tensor::<4>::random([3, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
         let before = logits(&model, images.clone());
 
@@ -49,7 +56,11 @@ impl burn::module::ModuleMapper for Perturb {
         param: burn::module::Param<Tensor<D>>,
     ) -> burn::module::Param<Tensor<D>> {
         param.map(|tensor| {
-            let noise = Tensor::random(tensor.shape(), Distribution::Normal(0.0, 0.05), &self.device);
+            let noise = Tensor::random(
+                tensor.shape(),
+                Distribution::Normal(0.0, 0.05),
+                &self.device,
+            );
             tensor + noise
         })
     }
@@ -64,7 +75,9 @@ fn loading_into_another_architecture_is_a_typed_error() {
     for other in [Preset::Resnet18, Preset::VitTiny] {
         let requested = other.config(DatasetKind::Cifar10);
         match weights::decode_model(bytes.clone(), &requested, &device) {
-            Err(WeightsError::ArchitectureMismatch { requested: name, .. }) => {
+            Err(WeightsError::ArchitectureMismatch {
+                requested: name, ..
+            }) => {
                 assert!(name.contains(other.name()), "{name}")
             }
             Err(other_error) => panic!("expected ArchitectureMismatch, got {other_error}"),
@@ -85,7 +98,10 @@ fn loading_into_another_architecture_is_a_typed_error() {
         .check_model(&Preset::VitTiny.config(DatasetKind::Cifar10))
         .unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("resnet20") && message.contains("vit-tiny"), "{message}");
+    assert!(
+        message.contains("resnet20") && message.contains("vit-tiny"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -102,7 +118,10 @@ fn a_manifest_that_disagrees_with_its_weights_is_reported() {
     )
     .unwrap();
     let error = weights::load_run(dir.path(), &device).unwrap_err();
-    assert!(matches!(error, WeightsError::ArchitectureMismatch { .. }), "{error}");
+    assert!(
+        matches!(error, WeightsError::ArchitectureMismatch { .. }),
+        "{error}"
+    );
     assert!(error.to_string().contains("resnet18"), "{error}");
 }
 
@@ -129,7 +148,10 @@ fn corrupt_or_missing_weights_are_typed_errors() {
     )
     .unwrap();
     let error = weights::load_run(dir.path(), &device).unwrap_err();
-    assert!(matches!(error, WeightsError::Corrupt { path: Some(_), .. }), "{error}");
+    assert!(
+        matches!(error, WeightsError::Corrupt { path: Some(_), .. }),
+        "{error}"
+    );
 
     weights::write_atomic(&dir.path().join(weights::MANIFEST_FILE), b"{ not json").unwrap();
     assert!(matches!(

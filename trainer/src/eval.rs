@@ -114,7 +114,11 @@ pub fn format_per_class(evaluation: &Evaluation, class_names: &[&str]) -> String
     for (index, name) in class_names.iter().enumerate() {
         table.push_str(&format!(
             "{index} {name:<14} {:>7.2}%   {:>6}\n",
-            evaluation.per_class_accuracy.get(index).copied().unwrap_or(0.0),
+            evaluation
+                .per_class_accuracy
+                .get(index)
+                .copied()
+                .unwrap_or(0.0),
             evaluation.per_class_count.get(index).copied().unwrap_or(0),
         ));
     }

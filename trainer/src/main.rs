@@ -13,7 +13,11 @@ use lethe_trainer::train::{self, OptimizerKind, TrainConfig, TrainOptions};
 use lethe_trainer::{data_dir, download};
 
 #[derive(Parser)]
-#[command(name = "lethe", version, about = "Machine unlearning toolkit: train, forget, measure, export")]
+#[command(
+    name = "lethe",
+    version,
+    about = "Machine unlearning toolkit: train, forget, measure, export"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

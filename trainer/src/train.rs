@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::tensor::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use lethe_shared::augment::crop_and_flip;
@@ -106,7 +106,11 @@ impl TrainConfig {
             learning_rate: if resnet { 0.1 } else { 1e-3 },
             momentum: 0.9,
             weight_decay: if resnet { 5e-4 } else { 0.1 },
-            warmup_epochs: if resnet { 0.0 } else { (epochs as f64 * 0.1).max(1.0) },
+            warmup_epochs: if resnet {
+                0.0
+            } else {
+                (epochs as f64 * 0.1).max(1.0)
+            },
             grad_clip_norm: if resnet { None } else { Some(1.0) },
             augment: true,
             seed: 0,
@@ -260,7 +264,10 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
             );
         }
         if options.resume {
-            tracing::warn!("--resume: no checkpoint in {}, starting from scratch", options.out.display());
+            tracing::warn!(
+                "--resume: no checkpoint in {}, starting from scratch",
+                options.out.display()
+            );
         }
         None
     };
@@ -311,7 +318,12 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
                 .with_context(|| format!("reading checkpoint {}", optimizer_path.display()))?;
             optimizer = optimizer
                 .from_bytes(Bytes::from_bytes_vec(optimizer_bytes))
-                .map_err(|error| anyhow::anyhow!("loading optimizer state {}: {error}", optimizer_path.display()))?;
+                .map_err(|error| {
+                    anyhow::anyhow!(
+                        "loading optimizer state {}: {error}",
+                        optimizer_path.display()
+                    )
+                })?;
             tracing::info!(
                 "resuming after epoch {} of {} from {}",
                 state.completed_epochs,
@@ -325,7 +337,10 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
                 train: config.clone(),
                 versions: Versions::default(),
             };
-            write_atomic(&config_path, serde_json::to_string_pretty(&run_config)?.as_bytes())?;
+            write_atomic(
+                &config_path,
+                serde_json::to_string_pretty(&run_config)?.as_bytes(),
+            )?;
             training_device.seed(config.seed);
             (model_config.init(&training_device), Vec::new(), 0)
         }
@@ -343,7 +358,12 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         let mut rng = StdRng::seed_from_u64(epoch_seed(config.seed, epoch));
         let mut order = train_indices.clone();
         order.shuffle(&mut rng);
-        let progress = progress_bar(options.progress, steps_per_epoch as u64, epoch, config.epochs);
+        let progress = progress_bar(
+            options.progress,
+            steps_per_epoch as u64,
+            epoch,
+            config.epochs,
+        );
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         let mut learning_rate = config.learning_rate;
@@ -382,7 +402,8 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
                 );
             }
             let gradients = GradientsParams::from_grads(loss.backward(), &model);
-            learning_rate = config.learning_rate_at(epoch * steps_per_epoch + step, steps_per_epoch);
+            learning_rate =
+                config.learning_rate_at(epoch * steps_per_epoch + step, steps_per_epoch);
             model = optimizer.step(learning_rate, model, gradients);
 
             loss_sum += loss_value * batch.len() as f64;
@@ -400,7 +421,14 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
 
         let last = epoch + 1 == config.epochs;
         let test_accuracy = ((epoch + 1) % config.eval_every == 0 || last).then(|| {
-            evaluate(&model, &test_set, Some(&test_indices), config.batch_size, &device).accuracy
+            evaluate(
+                &model,
+                &test_set,
+                Some(&test_indices),
+                config.batch_size,
+                &device,
+            )
+            .accuracy
         });
         let record = EpochRecord {
             epoch: epoch + 1,
@@ -430,7 +458,13 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         save_checkpoint(&checkpoint_dir, epoch + 1, &model, &optimizer, &history)?;
     }
 
-    let test = evaluate(&model, &test_set, Some(&test_indices), config.batch_size, &device);
+    let test = evaluate(
+        &model,
+        &test_set,
+        Some(&test_indices),
+        config.batch_size,
+        &device,
+    );
     let train_seconds: f64 = history.iter().map(|record| record.seconds).sum();
     let trained_images: f64 = history
         .iter()
@@ -453,11 +487,15 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
     );
 
     let mut manifest = Manifest::new(model_config, "original", config.seed);
-    manifest.metrics.insert("test_accuracy".into(), test.accuracy);
+    manifest
+        .metrics
+        .insert("test_accuracy".into(), test.accuracy);
     manifest
         .metrics
         .insert("train_images_per_second".into(), report.images_per_second);
-    manifest.metrics.insert("train_seconds".into(), report.train_seconds);
+    manifest
+        .metrics
+        .insert("train_seconds".into(), report.train_seconds);
     manifest.per_class_accuracy = test.per_class_accuracy.clone();
     manifest.config = serde_json::to_value(&config)?;
     weights::save_run(&options.out, &model.valid(), &manifest)?;
@@ -524,7 +562,8 @@ fn save_checkpoint(
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 

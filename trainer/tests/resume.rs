@@ -17,9 +17,31 @@ fn data_dir() -> PathBuf {
 fn train_command(out: &Path, resume: bool) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lethe"));
     command
-        .args(["train", "--dataset", "cifar10", "--model", "resnet20", "--epochs", "3"])
-        .args(["--train-subset", "1024", "--test-subset", "128", "--batch-size", "64"])
-        .args(["--seed", "5", "--quiet", "--no-download", "--backend", "cpu"])
+        .args([
+            "train",
+            "--dataset",
+            "cifar10",
+            "--model",
+            "resnet20",
+            "--epochs",
+            "3",
+        ])
+        .args([
+            "--train-subset",
+            "1024",
+            "--test-subset",
+            "128",
+            "--batch-size",
+            "64",
+        ])
+        .args([
+            "--seed",
+            "5",
+            "--quiet",
+            "--no-download",
+            "--backend",
+            "cpu",
+        ])
         .arg("--data-dir")
         .arg(data_dir())
         .arg("--out")
@@ -50,22 +72,34 @@ fn sigkill_mid_epoch_then_resume_loses_no_completed_epoch() {
             child.try_wait().unwrap().is_none(),
             "lethe train exited before its first checkpoint"
         );
-        assert!(started.elapsed() < Duration::from_secs(600), "no checkpoint after 10 minutes");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "no checkpoint after 10 minutes"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Epoch 1 is checkpointed; kill a little way into epoch 2.
     let epoch_time = started.elapsed();
     std::thread::sleep(epoch_time / 3);
-    assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run finished before it could be killed"
+    );
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
 
     let state = read_json(&state_path);
     let completed = state["completed_epochs"].as_u64().unwrap();
-    assert!((1..3).contains(&completed), "completed epochs at kill: {completed}");
+    assert!(
+        (1..3).contains(&completed),
+        "completed epochs at kill: {completed}"
+    );
     let history_at_kill = state["history"].as_array().unwrap().clone();
     assert_eq!(history_at_kill.len() as u64, completed);
-    assert!(!out.path().join("model.bpk").exists(), "final weights written by a killed run");
+    assert!(
+        !out.path().join("model.bpk").exists(),
+        "final weights written by a killed run"
+    );
 
     // A rerun without --resume refuses to overwrite the run.
     let refused = train_command(out.path(), false).output().unwrap();
@@ -82,7 +116,10 @@ fn sigkill_mid_epoch_then_resume_loses_no_completed_epoch() {
 
     let metrics = read_json(&out.path().join("metrics.json"));
     let history = metrics["history"].as_array().unwrap();
-    let epochs: Vec<u64> = history.iter().map(|r| r["epoch"].as_u64().unwrap()).collect();
+    let epochs: Vec<u64> = history
+        .iter()
+        .map(|r| r["epoch"].as_u64().unwrap())
+        .collect();
     assert_eq!(epochs, [1, 2, 3]);
     // The epochs completed before the kill are kept exactly as they were, not redone.
     assert_eq!(&history[..completed as usize], &history_at_kill[..]);

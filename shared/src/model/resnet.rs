@@ -95,11 +95,8 @@ impl ResNetConfig {
         let stem = conv_bn(self.in_channels, self.stem_width, 3, 1, device);
         let mut in_channels = self.stem_width;
         let mut blocks = Vec::new();
-        for (stage, (&width, &depth)) in self
-            .stage_widths
-            .iter()
-            .zip(&self.stage_depths)
-            .enumerate()
+        for (stage, (&width, &depth)) in
+            self.stage_widths.iter().zip(&self.stage_depths).enumerate()
         {
             for index in 0..depth {
                 // The first block of every stage but the first halves the resolution.
@@ -141,7 +138,9 @@ fn conv_bn(
     ConvBn {
         conv: Conv2dConfig::new([in_channels, out_channels], [kernel, kernel])
             .with_stride([stride, stride])
-            .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
             .with_bias(false)
             .init(device),
         bn: BatchNormConfig::new(out_channels).init(device),
@@ -161,7 +160,13 @@ pub struct ResidualBlock {
 }
 
 impl ResidualBlock {
-    fn new(kind: BlockKind, in_channels: usize, width: usize, stride: usize, device: &Device) -> Self {
+    fn new(
+        kind: BlockKind,
+        in_channels: usize,
+        width: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
         let out_channels = width * kind.expansion();
         let layers = match kind {
             BlockKind::Basic => vec![

@@ -79,12 +79,18 @@ impl VitConfig {
     /// If `patch_size` does not divide `image_size`, `heads` does not divide `dim` or `dim` is
     /// not a multiple of 4 (needed by the 2-D sin-cos embedding). Presets satisfy all three.
     pub fn init(&self, device: &Device) -> SimpleVit {
-        assert!(self.image_size % self.patch_size == 0, "patch must divide image");
+        assert!(
+            self.image_size % self.patch_size == 0,
+            "patch must divide image"
+        );
         assert!(self.dim % self.heads == 0, "heads must divide dim");
         assert!(self.dim % 4 == 0, "dim must be a multiple of 4");
         let grid = self.image_size / self.patch_size;
         let position = Tensor::from_data(
-            TensorData::new(sincos_position_embedding(grid, grid, self.dim), [grid * grid, self.dim]),
+            TensorData::new(
+                sincos_position_embedding(grid, grid, self.dim),
+                [grid * grid, self.dim],
+            ),
             device,
         );
         SimpleVit {
@@ -118,7 +124,11 @@ pub fn sincos_position_embedding(height: usize, width: usize, dim: usize) -> Vec
     let quarter = dim / 4;
     let omega: Vec<f64> = (0..quarter)
         .map(|k| {
-            let exponent = if quarter > 1 { k as f64 / (quarter - 1) as f64 } else { 0.0 };
+            let exponent = if quarter > 1 {
+                k as f64 / (quarter - 1) as f64
+            } else {
+                0.0
+            };
             1.0 / 10_000f64.powf(exponent)
         })
         .collect();
@@ -207,10 +217,7 @@ impl TransformerBlock {
 
     /// Shapes: `[batch, tokens, dim]` → `[batch, tokens, dim]`.
     pub fn forward(&self, tokens: Tensor<3>) -> Tensor<3> {
-        let tokens = tokens.clone()
-            + self
-                .attention
-                .forward(self.attention_norm.forward(tokens));
+        let tokens = tokens.clone() + self.attention.forward(self.attention_norm.forward(tokens));
         let hidden = gelu(self.mlp_in.forward(self.mlp_norm.forward(tokens.clone())));
         tokens + self.mlp_out.forward(hidden)
     }
@@ -238,15 +245,12 @@ impl SimpleVit {
         // [batch, dim, h/p, w/p] → [batch, tokens, dim]
         let patches = self.patch_embedding.forward(images);
         let [batch, dim, _, _] = patches.dims();
-        let mut tokens = patches.flatten::<3>(2, 3).swap_dims(1, 2)
-            + self.position.clone().unsqueeze::<3>();
+        let mut tokens =
+            patches.flatten::<3>(2, 3).swap_dims(1, 2) + self.position.clone().unsqueeze::<3>();
         for block in &self.blocks {
             tokens = block.forward(tokens);
         }
-        self.norm
-            .forward(tokens)
-            .mean_dim(1)
-            .reshape([batch, dim])
+        self.norm.forward(tokens).mean_dim(1).reshape([batch, dim])
     }
 
     /// Logits. Shapes: `[batch, channels, h, w]` (normalised) → `[batch, num_classes]`.
