@@ -2,14 +2,17 @@
 //!
 //! The crate both sides of Lethe stand on — the native `lethe` trainer and the browser demo:
 //! dataset readers and forgetting splits ([`data`]), the model definitions ([`model`]), input
-//! normalisation ([`preprocess`]) and the weight format ([`weights`]).
+//! normalisation ([`preprocess`]), the weight format ([`weights`]), unlearning metrics
+//! ([`metrics`]) and the LoRA building blocks ([`adapt`]).
 //!
 //! It builds for `wasm32-unknown-unknown`. Training-only code sits behind the additive `train`
 //! feature ([`augment`]).
 
+pub mod adapt;
 #[cfg(feature = "train")]
 pub mod augment;
 pub mod data;
+pub mod metrics;
 pub mod model;
 pub mod preprocess;
 pub mod weights;

@@ -112,9 +112,10 @@ pub struct Manifest {
     pub method: String,
     /// Scalar metrics (e.g. `test_accuracy` in %).
     pub metrics: BTreeMap<String, f64>,
-    /// Test accuracy of each class in %, in label order, when measured.
+    /// Test accuracy of each class in %, in label order, when measured (`null` for a class
+    /// with no test image, e.g. on a test subset).
     #[serde(default)]
-    pub per_class_accuracy: Vec<f64>,
+    pub per_class_accuracy: Vec<Option<f64>>,
     /// Seed of the run that made the weights.
     pub seed: u64,
     /// Versions of Lethe and Burn.

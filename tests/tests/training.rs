@@ -6,29 +6,56 @@ use lethe_shared::model::Preset;
 use lethe_shared::weights;
 use lethe_tests::data_dir;
 use lethe_trainer::backend::Backend;
-use lethe_trainer::train::{self, TrainConfig, TrainOptions};
+use lethe_trainer::train::{self, TrainConfig, TrainOptions, TrainReport};
 
-#[test]
-fn resnet20_loss_falls_on_real_cifar10() {
-    let out = tempfile::tempdir().unwrap();
-    let mut config = TrainConfig::recipe(Preset::Resnet20, DatasetKind::Cifar10, 4);
-    config.train_subset = Some(512);
-    config.test_subset = Some(200);
+/// A CPU training config over the first `train_images` / `test_images` of real CIFAR-10.
+fn small_config(
+    preset: Preset,
+    epochs: usize,
+    train_images: usize,
+    test_images: usize,
+) -> TrainConfig {
+    let mut config = TrainConfig::recipe(preset, DatasetKind::Cifar10, epochs);
+    config.train_subset = Some(train_images);
+    config.test_subset = Some(test_images);
     config.batch_size = 64;
-    config.learning_rate = 0.05;
     config.augment = false;
     config.backend = Backend::Cpu;
-    let options = TrainOptions {
-        out: out.path().to_owned(),
+    config
+}
+
+fn options(out: &std::path::Path) -> TrainOptions {
+    TrainOptions {
+        out: out.to_owned(),
         resume: false,
         data_dir: data_dir(),
         download: false,
         progress: false,
-    };
-    let report = train::run(config, &options).unwrap();
+    }
+}
 
-    let first = report.history.first().unwrap().train_loss;
-    let last = report.history.last().unwrap().train_loss;
+fn first_and_last_loss(report: &TrainReport) -> (f64, f64) {
+    let first = report
+        .history
+        .first()
+        .expect("one epoch at least")
+        .train_loss;
+    let last = report
+        .history
+        .last()
+        .expect("one epoch at least")
+        .train_loss;
+    (first, last)
+}
+
+#[test]
+fn resnet20_loss_falls_on_real_cifar10() {
+    let out = tempfile::tempdir().unwrap();
+    let mut config = small_config(Preset::Resnet20, 4, 512, 200);
+    config.learning_rate = 0.05;
+    let report = train::run(config, &options(out.path())).unwrap();
+
+    let (first, last) = first_and_last_loss(&report);
     assert!(last < first * 0.9, "loss went from {first} to {last}");
     assert_eq!(report.history.len(), 4);
     assert_eq!(report.test.count, 200);
@@ -52,40 +79,22 @@ fn resnet20_loss_falls_on_real_cifar10() {
 #[test]
 fn vit_tiny_trains_a_few_steps_on_real_cifar10() {
     let out = tempfile::tempdir().unwrap();
-    let mut config = TrainConfig::recipe(Preset::VitTiny, DatasetKind::Cifar10, 3);
-    config.train_subset = Some(256);
-    config.test_subset = Some(100);
-    config.batch_size = 64;
-    config.augment = false;
-    config.backend = Backend::Cpu;
-    let options = TrainOptions {
-        out: out.path().to_owned(),
-        resume: false,
-        data_dir: data_dir(),
-        download: false,
-        progress: false,
-    };
-    let report = train::run(config, &options).unwrap();
-    let first = report.history.first().unwrap().train_loss;
-    let last = report.history.last().unwrap().train_loss;
+    let report = train::run(
+        small_config(Preset::VitTiny, 3, 256, 100),
+        &options(out.path()),
+    )
+    .unwrap();
+    let (first, last) = first_and_last_loss(&report);
     assert!(last < first, "loss went from {first} to {last}");
 }
 
 #[test]
 fn a_second_run_into_the_same_directory_needs_resume() {
     let out = tempfile::tempdir().unwrap();
-    let mut config = TrainConfig::recipe(Preset::Resnet20, DatasetKind::Cifar10, 1);
-    config.train_subset = Some(64);
-    config.test_subset = Some(32);
-    config.backend = Backend::Cpu;
-    let options = TrainOptions {
-        out: out.path().to_owned(),
-        resume: false,
-        data_dir: data_dir(),
-        download: false,
-        progress: false,
-    };
-    train::run(config.clone(), &options).unwrap();
-    let error = train::run(config, &options).unwrap_err().to_string();
+    let config = small_config(Preset::Resnet20, 1, 64, 32);
+    train::run(config.clone(), &options(out.path())).unwrap();
+    let error = train::run(config, &options(out.path()))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("--resume"), "{error}");
 }

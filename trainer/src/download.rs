@@ -38,7 +38,7 @@ pub fn ensure_dataset(kind: DatasetKind, data_dir: &Path, allow_download: bool) 
     if !allow_download {
         bail!(
             "{kind} is not in {}: missing {}. Point --data-dir or LETHE_DATA_DIR at a directory \
-             holding `{}/`, or allow downloading it from the official source",
+             holding `{}/`, or allow downloading it from the official source (drop --no-download)",
             data_dir.display(),
             listing.join(", "),
             kind.subdir()

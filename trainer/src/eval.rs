@@ -3,6 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use lethe_shared::data::ImageDataset;
+use lethe_shared::metrics::{self, MetricsError};
 use lethe_shared::model::Classifier;
 use lethe_shared::preprocess::normalize_images;
 use serde::{Deserialize, Serialize};
@@ -14,8 +15,8 @@ pub struct Evaluation {
     pub count: usize,
     /// Share of correct predictions, in %.
     pub accuracy: f64,
-    /// Accuracy of each class in %, in label order (NaN-free: 0 images of a class gives 0).
-    pub per_class_accuracy: Vec<f64>,
+    /// Accuracy of each class in %, in label order (`None` for a class with no image).
+    pub per_class_accuracy: Vec<Option<f64>>,
     /// Images of each class.
     pub per_class_count: Vec<usize>,
 }
@@ -63,13 +64,16 @@ pub fn predict(
 }
 
 /// Evaluate `model` on `indices` of `dataset` (all images when `None`).
+///
+/// # Errors
+/// When there is nothing to evaluate (an empty index list).
 pub fn evaluate(
     model: &Classifier,
     dataset: &ImageDataset,
     indices: Option<&[usize]>,
     batch_size: usize,
     device: &Device,
-) -> Evaluation {
+) -> Result<Evaluation, MetricsError> {
     let all: Vec<usize>;
     let indices = match indices {
         Some(indices) => indices,
@@ -79,46 +83,30 @@ pub fn evaluate(
         }
     };
     let predictions = predict(model, dataset, indices, batch_size, device);
+    let labels: Vec<u8> = indices.iter().map(|&index| dataset.label(index)).collect();
     let classes = dataset.kind.num_classes();
-    let mut correct = vec![0usize; classes];
-    let mut total = vec![0usize; classes];
-    for (&index, &predicted) in indices.iter().zip(&predictions) {
-        let label = usize::from(dataset.label(index));
-        total[label] += 1;
-        if usize::from(predicted) == label {
-            correct[label] += 1;
-        }
+    let mut per_class_count = vec![0usize; classes];
+    for &label in &labels {
+        per_class_count[usize::from(label)] += 1;
     }
-    let percent = |hits: usize, count: usize| {
-        if count == 0 {
-            0.0
-        } else {
-            100.0 * hits as f64 / count as f64
-        }
-    };
-    Evaluation {
+    Ok(Evaluation {
         count: indices.len(),
-        accuracy: percent(correct.iter().sum(), indices.len()),
-        per_class_accuracy: correct
-            .iter()
-            .zip(&total)
-            .map(|(&hits, &count)| percent(hits, count))
-            .collect(),
-        per_class_count: total,
-    }
+        accuracy: metrics::accuracy(&predictions, &labels)?,
+        per_class_accuracy: metrics::per_class_accuracy(&predictions, &labels, classes)?,
+        per_class_count,
+    })
 }
 
 /// A per-class accuracy table for the terminal.
 pub fn format_per_class(evaluation: &Evaluation, class_names: &[&str]) -> String {
     let mut table = String::from("class            accuracy   images\n");
     for (index, name) in class_names.iter().enumerate() {
+        let accuracy = match evaluation.per_class_accuracy.get(index).copied().flatten() {
+            Some(accuracy) => format!("{accuracy:>7.2}%"),
+            None => format!("{:>8}", "-"),
+        };
         table.push_str(&format!(
-            "{index} {name:<14} {:>7.2}%   {:>6}\n",
-            evaluation
-                .per_class_accuracy
-                .get(index)
-                .copied()
-                .unwrap_or(0.0),
+            "{index} {name:<14} {accuracy}   {:>6}\n",
             evaluation.per_class_count.get(index).copied().unwrap_or(0),
         ));
     }

@@ -420,16 +420,18 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         progress.finish_and_clear();
 
         let last = epoch + 1 == config.epochs;
-        let test_accuracy = ((epoch + 1) % config.eval_every == 0 || last).then(|| {
-            evaluate(
+        let test_accuracy = if (epoch + 1) % config.eval_every == 0 || last {
+            let evaluation = evaluate(
                 &model,
                 &test_set,
                 Some(&test_indices),
                 config.batch_size,
                 &device,
-            )
-            .accuracy
-        });
+            )?;
+            Some(evaluation.accuracy)
+        } else {
+            None
+        };
         let record = EpochRecord {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -464,7 +466,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         Some(&test_indices),
         config.batch_size,
         &device,
-    );
+    )?;
     let train_seconds: f64 = history.iter().map(|record| record.seconds).sum();
     let trained_images: f64 = history
         .iter()
