@@ -17,7 +17,7 @@ pub fn normalize_images(pixels: &[u8], dataset: DatasetKind, device: &Device) ->
     let plane = size * size;
     let image = channels * plane;
     assert!(
-        pixels.len() % image == 0,
+        pixels.len().is_multiple_of(image),
         "pixel buffer of {} bytes is not a whole number of {image}-byte images",
         pixels.len()
     );

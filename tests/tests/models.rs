@@ -4,13 +4,13 @@ use burn::tensor::{Device, Distribution, Tensor};
 use lethe_shared::data::DatasetKind;
 use lethe_shared::model::Preset;
 
-/// Expected trainable parameters with 10 classes on CIFAR-10 (3×32×32).
+/// Expected learnable parameters with 10 classes on CIFAR-10 (3×32×32).
 ///
 /// resnet20 and resnet50 are the spec's numbers; resnet18 is the CIFAR ResNet-18 of
-/// kuangliu/pytorch-cifar (the Jia/SalUn model). The ViTs are counted by hand:
-/// vit-tiny = patch conv 3·16·192+192 + 6 × (2 LN·384 + qkv 192·576+576 + out 192·192+192
-/// + mlp 192·384+384 + 384·192+192) + final LN 384 + head 192·10+10 = 1,793,866;
-/// vit-paper likewise with 384/12/1536 = 21,317,002.
+/// kuangliu/pytorch-cifar (the Jia/SalUn model). The ViTs are counted by hand. vit-tiny:
+/// patch conv (3·16·192 + 192), then 6 blocks of (two LayerNorms 2·2·192, qkv 192·576 + 576,
+/// out 192·192 + 192, MLP 192·384 + 384 and 384·192 + 192), final LayerNorm 2·192 and head
+/// 192·10 + 10, which is 1,793,866. vit-paper likewise with 384/12/1536: 21,317,002.
 const EXPECTED: [(Preset, usize); 5] = [
     (Preset::Resnet20, 272_474),
     (Preset::Resnet18, 11_173_962),

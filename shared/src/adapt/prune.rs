@@ -13,7 +13,7 @@ pub fn channels_to_prune(channels: usize, amount: f64) -> usize {
     let floor = exact.floor();
     let rounded = if (exact - floor - 0.5).abs() < 1e-12 {
         // Exactly half way: to the even neighbour.
-        if floor as usize % 2 == 0 {
+        if (floor as usize).is_multiple_of(2) {
             floor
         } else {
             floor + 1.0

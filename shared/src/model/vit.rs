@@ -80,11 +80,11 @@ impl VitConfig {
     /// not a multiple of 4 (needed by the 2-D sin-cos embedding). Presets satisfy all three.
     pub fn init(&self, device: &Device) -> SimpleVit {
         assert!(
-            self.image_size % self.patch_size == 0,
+            self.image_size.is_multiple_of(self.patch_size),
             "patch must divide image"
         );
-        assert!(self.dim % self.heads == 0, "heads must divide dim");
-        assert!(self.dim % 4 == 0, "dim must be a multiple of 4");
+        assert!(self.dim.is_multiple_of(self.heads), "heads must divide dim");
+        assert!(self.dim.is_multiple_of(4), "dim must be a multiple of 4");
         let grid = self.image_size / self.patch_size;
         let position = Tensor::from_data(
             TensorData::new(
