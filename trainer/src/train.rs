@@ -346,6 +346,15 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         }
     };
 
+    let evaluate_test = |model: &Classifier| {
+        evaluate(
+            model,
+            &test_set,
+            Some(&test_indices),
+            config.batch_size,
+            &device,
+        )
+    };
     let steps_per_epoch = train_indices.len().div_ceil(config.batch_size);
     let loss_function = CrossEntropyLossConfig::new().init(&training_device);
     let mut log = std::fs::OpenOptions::new()
@@ -421,14 +430,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
 
         let last = epoch + 1 == config.epochs;
         let test_accuracy = if (epoch + 1) % config.eval_every == 0 || last {
-            let evaluation = evaluate(
-                &model,
-                &test_set,
-                Some(&test_indices),
-                config.batch_size,
-                &device,
-            )?;
-            Some(evaluation.accuracy)
+            Some(evaluate_test(&model)?.accuracy)
         } else {
             None
         };
@@ -460,13 +462,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         save_checkpoint(&checkpoint_dir, epoch + 1, &model, &optimizer, &history)?;
     }
 
-    let test = evaluate(
-        &model,
-        &test_set,
-        Some(&test_indices),
-        config.batch_size,
-        &device,
-    )?;
+    let test = evaluate_test(&model)?;
     let train_seconds: f64 = history.iter().map(|record| record.seconds).sum();
     let trained_images: f64 = history
         .iter()

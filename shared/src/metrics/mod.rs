@@ -294,6 +294,19 @@ pub fn softmax_rows(logits: &[f32], num_classes: usize) -> Result<Vec<f32>, Metr
     Ok(probabilities)
 }
 
+/// Checks that `values_len` values form whole rows of `num_classes`, one row per label, with
+/// every label below `num_classes`.
+fn check_labelled_rows(
+    what: &'static str,
+    values_len: usize,
+    labels: &[u8],
+    num_classes: usize,
+) -> Result<(), MetricsError> {
+    let rows = row_count(what, values_len, num_classes)?;
+    ensure_same_length("labels (one per row)", rows, labels.len())?;
+    ensure_labels_in_range("labels", labels, num_classes)
+}
+
 /// True-class confidence c(x) = softmax(f(x))_y of each sample: the MIA-Efficacy feature of Jia
 /// et al. (`torch.gather(prob, 1, label)` in `Unlearn-Sparse/evaluation/SVC_MIA.py`).
 ///
@@ -304,9 +317,7 @@ pub fn true_class_confidence(
     labels: &[u8],
     num_classes: usize,
 ) -> Result<Vec<f32>, MetricsError> {
-    let rows = row_count("probabilities", probabilities.len(), num_classes)?;
-    ensure_same_length("labels (one per probability row)", rows, labels.len())?;
-    ensure_labels_in_range("labels", labels, num_classes)?;
+    check_labelled_rows("probabilities", probabilities.len(), labels, num_classes)?;
     Ok(probabilities
         .chunks_exact(num_classes)
         .zip(labels)
@@ -324,9 +335,7 @@ pub fn per_sample_cross_entropy(
     labels: &[u8],
     num_classes: usize,
 ) -> Result<Vec<f32>, MetricsError> {
-    let rows = row_count("logits", logits.len(), num_classes)?;
-    ensure_same_length("labels (one per logit row)", rows, labels.len())?;
-    ensure_labels_in_range("labels", labels, num_classes)?;
+    check_labelled_rows("logits", logits.len(), labels, num_classes)?;
     ensure_finite("logits", logits)?;
     Ok(logits
         .chunks_exact(num_classes)
