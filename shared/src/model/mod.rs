@@ -109,6 +109,7 @@ impl FromStr for Preset {
 #[serde(tag = "family", rename_all = "kebab-case")]
 pub enum Architecture {
     /// A CIFAR ResNet.
+    #[serde(rename = "resnet")]
     ResNet(ResNetConfig),
     /// A SimpleViT.
     Vit(VitConfig),

@@ -1,0 +1,37 @@
+//! The shipped original models in `static/models/` load with today's code and still score what
+//! their manifests say on the real test set.
+
+use std::path::PathBuf;
+
+use burn::tensor::Device;
+use lethe_shared::data::{DataSplit, DatasetKind};
+use lethe_shared::model::Preset;
+use lethe_shared::weights;
+use lethe_tests::data_dir;
+use lethe_trainer::eval::evaluate;
+
+fn shipped(run: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/models")).join(run)
+}
+
+#[test]
+fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
+    let device = Device::flex();
+    let (manifest, model) = weights::load_run(&shipped("resnet20-cifar10"), &device).unwrap();
+    assert_eq!(manifest.method, "original");
+    assert_eq!(manifest.model, Preset::Resnet20.config(DatasetKind::Cifar10));
+    assert!(manifest.forgotten_classes.is_empty());
+
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap();
+    let evaluation = evaluate(&model, &test_set, None, 500, &device).unwrap();
+    let recorded = manifest.metrics["test_accuracy"];
+    assert_eq!(evaluation.count, 10_000);
+    assert!(
+        (evaluation.accuracy - recorded).abs() < 0.02,
+        "measured {} vs manifest {recorded}",
+        evaluation.accuracy
+    );
+    assert!(evaluation.accuracy >= 85.0, "{}", evaluation.accuracy);
+}
