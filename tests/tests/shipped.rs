@@ -19,7 +19,10 @@ fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
     let device = Device::flex();
     let (manifest, model) = weights::load_run(&shipped("resnet20-cifar10"), &device).unwrap();
     assert_eq!(manifest.method, "original");
-    assert_eq!(manifest.model, Preset::Resnet20.config(DatasetKind::Cifar10));
+    assert_eq!(
+        manifest.model,
+        Preset::Resnet20.config(DatasetKind::Cifar10)
+    );
     assert!(manifest.forgotten_classes.is_empty());
 
     let test_set = DatasetKind::Cifar10
