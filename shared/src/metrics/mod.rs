@@ -187,17 +187,22 @@ fn ensure_finite(what: &'static str, values: &[f32]) -> Result<(), MetricsError>
 // ---------------------------------------------------------------------------------------------
 // Accuracy: UA, RA, TA, per-class.
 
-/// Top-1 accuracy in percent: share of `predictions` equal to `labels`.
-///
-/// RA = `accuracy` on D_r, TA = `accuracy` on test_r (class-wise forgetting) or on the whole test
-/// set (random forgetting), Acc(D_f) = `accuracy` on D_f (spec §4).
-pub fn accuracy(predictions: &[u8], labels: &[u8]) -> Result<f64, MetricsError> {
+/// Checks that there is at least one label and exactly one prediction per label.
+fn ensure_one_prediction_per_label(predictions: &[u8], labels: &[u8]) -> Result<(), MetricsError> {
     ensure_non_empty("labels", labels)?;
     ensure_same_length(
         "predictions (one per label)",
         labels.len(),
         predictions.len(),
-    )?;
+    )
+}
+
+/// Top-1 accuracy in percent: share of `predictions` equal to `labels`.
+///
+/// RA = `accuracy` on D_r, TA = `accuracy` on test_r (class-wise forgetting) or on the whole test
+/// set (random forgetting), Acc(D_f) = `accuracy` on D_f (spec §4).
+pub fn accuracy(predictions: &[u8], labels: &[u8]) -> Result<f64, MetricsError> {
+    ensure_one_prediction_per_label(predictions, labels)?;
     let correct = predictions
         .iter()
         .zip(labels)
@@ -218,12 +223,7 @@ pub fn per_class_accuracy(
     if num_classes == 0 {
         return Err(MetricsError::NoClasses);
     }
-    ensure_non_empty("labels", labels)?;
-    ensure_same_length(
-        "predictions (one per label)",
-        labels.len(),
-        predictions.len(),
-    )?;
+    ensure_one_prediction_per_label(predictions, labels)?;
     ensure_labels_in_range("labels", labels, num_classes)?;
     let mut correct = vec![0usize; num_classes];
     let mut total = vec![0usize; num_classes];
