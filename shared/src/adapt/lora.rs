@@ -110,19 +110,18 @@ pub struct LinearLora {
 impl LinearLora {
     /// The adapter's contribution. Shapes: `[..., d_input]` → `[..., d_output]`.
     pub fn forward<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
-        let hidden = self.dropout.forward(input).matmul(expand(self.a.val()));
-        hidden.matmul(expand(self.b.val())) * self.scale
+        // `[m, n]` weights broadcast over the batch dims as `[1, …, 1, m, n]`.
+        let hidden = self
+            .dropout
+            .forward(input)
+            .matmul(self.a.val().unsqueeze::<D>());
+        hidden.matmul(self.b.val().unsqueeze::<D>()) * self.scale
     }
 
     /// The update folded into a weight: `(α/r)·A·B`, `[d_input, d_output]`.
     pub fn delta_weight(&self) -> Tensor<2> {
         self.a.val().matmul(self.b.val()) * self.scale
     }
-}
-
-/// Broadcastable view of a matrix for a rank-`D` batched matmul: `[m, n]` → `[1, …, 1, m, n]`.
-fn expand<const D: usize>(matrix: Tensor<2>) -> Tensor<D> {
-    matrix.unsqueeze::<D>()
 }
 
 /// Low-rank update of a conv layer: conv `in → r` (base geometry), then 1×1 conv `r → out`.
