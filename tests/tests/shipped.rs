@@ -7,11 +7,11 @@ use burn::tensor::Device;
 use lethe_shared::data::{DataSplit, DatasetKind};
 use lethe_shared::model::Preset;
 use lethe_shared::weights;
-use lethe_tests::data_dir;
+use lethe_tests::{data_dir, manifest_dir};
 use lethe_trainer::eval::evaluate;
 
 fn shipped(run: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/models")).join(run)
+    manifest_dir().join("../static/models").join(run)
 }
 
 #[test]

@@ -11,7 +11,12 @@ fn data_dir() -> PathBuf {
     std::env::var_os("LETHE_DATA_DIR")
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data")))
+        .unwrap_or_else(|| {
+            // Read at run time: a shared build cache can reuse a binary compiled in another clone.
+            let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+            crate_dir.join("../../shared/data")
+        })
 }
 
 fn train_command(out: &Path, resume: bool) -> Command {

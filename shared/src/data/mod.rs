@@ -519,7 +519,10 @@ pub(crate) mod test_support {
         std::env::var_os("LETHE_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
-                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"))
+                // Read at run time: a shared build cache can reuse a binary compiled elsewhere.
+                let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+                    .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+                crate_dir.join("../../shared/data")
             })
     }
 
