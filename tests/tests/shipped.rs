@@ -14,15 +14,12 @@ fn shipped(run: &str) -> PathBuf {
     manifest_dir().join("../static/models").join(run)
 }
 
-#[test]
-fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
+/// Load a shipped original run, check its manifest, and re-measure it on the full test set.
+fn check_shipped_original(run: &str, preset: Preset, minimum_accuracy: f64) {
     let device = Device::flex();
-    let (manifest, model) = weights::load_run(&shipped("resnet20-cifar10"), &device).unwrap();
+    let (manifest, model) = weights::load_run(&shipped(run), &device).unwrap();
     assert_eq!(manifest.method, "original");
-    assert_eq!(
-        manifest.model,
-        Preset::Resnet20.config(DatasetKind::Cifar10)
-    );
+    assert_eq!(manifest.model, preset.config(DatasetKind::Cifar10));
     assert!(manifest.forgotten_classes.is_empty());
 
     let test_set = DatasetKind::Cifar10
@@ -33,8 +30,23 @@ fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
     assert_eq!(evaluation.count, 10_000);
     assert!(
         (evaluation.accuracy - recorded).abs() < 0.02,
-        "measured {} vs manifest {recorded}",
+        "{run}: measured {} vs manifest {recorded}",
         evaluation.accuracy
     );
-    assert!(evaluation.accuracy >= 85.0, "{}", evaluation.accuracy);
+    assert!(
+        evaluation.accuracy >= minimum_accuracy,
+        "{run}: {}",
+        evaluation.accuracy
+    );
+}
+
+#[test]
+fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
+    check_shipped_original("resnet20-cifar10", Preset::Resnet20, 85.0);
+}
+
+/// Trained on a GPU (wgpu on Vulkan); the CPU backend must give the same accuracy.
+#[test]
+fn shipped_vit_tiny_matches_its_manifest_on_the_full_test_set() {
+    check_shipped_original("vit-tiny-cifar10", Preset::VitTiny, 70.0);
 }
