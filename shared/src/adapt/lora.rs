@@ -18,6 +18,9 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::AdaptError;
+use crate::model::{Classifier, LayerMut, name_matches};
+
 /// Hyper-parameters of a LoRA adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LoraConfig {
@@ -158,6 +161,100 @@ impl ConvLora {
             .reshape([out_channels, in_channels, kernel_h, kernel_w])
             * self.scale
     }
+}
+
+/// Attach a fresh adapter to every layer of `model` whose name matches one of `patterns`
+/// (see [`crate::model::name_matches`]); returns the names adapted, in forward order.
+///
+/// Base weights are left as they are: freezing them is the caller's choice (the methods call
+/// `Module::no_grad` on the model *before* attaching, so only adapters train).
+///
+/// # Errors
+/// [`AdaptError::NoMatchingLayer`] when a pattern matches no layer of this model.
+pub fn attach(
+    model: &mut Classifier,
+    patterns: &[String],
+    config: &LoraConfig,
+    device: &Device,
+) -> Result<Vec<String>, AdaptError> {
+    check_patterns(model, patterns)?;
+    let mut adapted = Vec::new();
+    model.for_each_layer_mut(&mut |name, layer| {
+        if !patterns.iter().any(|pattern| name_matches(pattern, name)) {
+            return;
+        }
+        match layer {
+            LayerMut::Conv(conv_bn) => {
+                conv_bn.lora = Some(config.init_conv(&conv_bn.conv, device));
+            }
+            LayerMut::Dense(dense) => {
+                let [d_input, d_output] = dense.dims();
+                dense.lora = Some(config.init_linear(d_input, d_output, device));
+            }
+        }
+        adapted.push(name.to_owned());
+    });
+    Ok(adapted)
+}
+
+/// Fold every attached adapter into its base weight and remove it: the result is a plain model
+/// (no adapter code needed to run it) computing the same function in eval mode.
+pub fn merge(model: &mut Classifier) {
+    model.for_each_layer_mut(&mut |_, layer| match layer {
+        LayerMut::Conv(conv_bn) => {
+            if let Some(adapter) = conv_bn.lora.take() {
+                let delta = adapter.delta_weight().detach();
+                update_param(&mut conv_bn.conv.weight, |weight| weight + delta);
+            }
+        }
+        LayerMut::Dense(dense) => {
+            if let Some(adapter) = dense.lora.take() {
+                let delta = adapter.delta_weight().detach();
+                update_param(&mut dense.weight, |weight| weight + delta);
+            }
+        }
+    });
+}
+
+/// Number of adapter parameters attached to `model`.
+pub fn adapter_params(model: &Classifier) -> usize {
+    let mut count = 0;
+    model.clone().for_each_layer_mut(&mut |_, layer| {
+        count += match layer {
+            LayerMut::Conv(conv_bn) => conv_bn.lora.as_ref().map_or(0, Module::num_params),
+            LayerMut::Dense(dense) => dense.lora.as_ref().map_or(0, Module::num_params),
+        }
+    });
+    count
+}
+
+/// Every pattern must name at least one layer of `model`.
+pub(crate) fn check_patterns(model: &Classifier, patterns: &[String]) -> Result<(), AdaptError> {
+    let names = model.layer_names();
+    for pattern in patterns {
+        if !names.iter().any(|name| name_matches(pattern, name)) {
+            return Err(AdaptError::NoMatchingLayer {
+                pattern: pattern.clone(),
+                available: names.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Replace a parameter's value by `update(value)`, keeping its id and whether it requires a
+/// gradient. The update is computed outside the autodiff graph.
+pub(crate) fn update_param<const D: usize>(
+    param: &mut Param<Tensor<D>>,
+    update: impl FnOnce(Tensor<D>) -> Tensor<D>,
+) {
+    let current = param.clone();
+    let require_grad = current.val().is_require_grad();
+    *param = current.map(|value| {
+        update(value.detach())
+            .detach()
+            .set_require_grad(require_grad)
+    });
 }
 
 #[cfg(test)]

@@ -5,7 +5,14 @@
 //! `round` is Python's (half to even), as in `torch.nn.utils.prune`; ties between equal norms
 //! prune the lower channel index first (PyTorch leaves that order to `topk`).
 
+use std::collections::BTreeMap;
+
 use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::AdaptError;
+use super::lora::{check_patterns, update_param};
+use crate::model::{Classifier, LayerMut, name_matches};
 
 /// Number of channels `prune.ln_structured` removes: `round_half_even(amount · channels)`.
 pub fn channels_to_prune(channels: usize, amount: f64) -> usize {
@@ -77,6 +84,174 @@ pub fn mask_linear_output(weight: Tensor<2>, mask: &[f32]) -> Tensor<2> {
     let channels = mask.len();
     let mask = Tensor::<1>::from_data(TensorData::new(mask.to_vec(), [channels]), &device);
     weight * mask.reshape([1, channels])
+}
+
+/// Whether pruned weights stay zero while fine-tuning (spec §3.3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MaskMode {
+    /// The mask is removed after pruning: pruned weights may regrow (the PruneLoRA code; the
+    /// paper preset and the default).
+    #[default]
+    Drop,
+    /// The mask is re-applied after every optimizer step: pruned weights stay zero (Jia et al.).
+    Keep,
+}
+
+/// Output channels kept (`true`) or pruned (`false`) in each pruned layer, by layer name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PruneMask {
+    /// Keep flags per output channel, by layer name.
+    pub layers: BTreeMap<String, Vec<bool>>,
+    /// Whether pruning also zeroed the channels' BatchNorm γ/β (conv) or bias (linear), so a
+    /// pruned channel outputs exactly zero — the "removed channel" semantics slim export needs.
+    pub dead_channels: bool,
+}
+
+impl PruneMask {
+    /// Share of the masked layers' output channels that are pruned, in [0, 1].
+    pub fn pruned_fraction(&self) -> f64 {
+        let (pruned, total) =
+            self.layers
+                .values()
+                .fold((0usize, 0usize), |(pruned, total), keep| {
+                    (
+                        pruned + keep.iter().filter(|&&kept| !kept).count(),
+                        total + keep.len(),
+                    )
+                });
+        if total == 0 {
+            0.0
+        } else {
+            pruned as f64 / total as f64
+        }
+    }
+}
+
+/// Structured L2 pruning: in every layer whose name matches one of `patterns`, zero the
+/// `round(amount · out)` output channels of smallest L2 norm (see [`l2_keep_mask`]).
+///
+/// With `dead_channels`, the pruned channels' BatchNorm γ and β (conv) or bias (linear) are
+/// zeroed too, so they output exactly zero; otherwise only the weights are zeroed, as
+/// `torch.nn.utils.prune.ln_structured` does.
+///
+/// # Errors
+/// [`AdaptError::BadAmount`] outside [0, 1); [`AdaptError::NoMatchingLayer`] for a pattern that
+/// names no layer.
+pub fn prune_l2(
+    model: &mut Classifier,
+    patterns: &[String],
+    amount: f64,
+    dead_channels: bool,
+) -> Result<PruneMask, AdaptError> {
+    if !(0.0..1.0).contains(&amount) {
+        return Err(AdaptError::BadAmount(amount));
+    }
+    check_patterns(model, patterns)?;
+    let mut mask = PruneMask {
+        layers: BTreeMap::new(),
+        dead_channels,
+    };
+    model.for_each_layer_mut(&mut |name, layer| {
+        if !patterns.iter().any(|pattern| name_matches(pattern, name)) {
+            return;
+        }
+        let norms = match &layer {
+            LayerMut::Conv(conv_bn) => conv_output_norms(conv_bn.conv.weight.val()),
+            LayerMut::Dense(dense) => linear_output_norms(dense.weight.val()),
+        };
+        let keep = l2_keep_mask(&norms, amount);
+        mask.layers.insert(
+            name.to_owned(),
+            keep.iter().map(|&value| value > 0.5).collect(),
+        );
+    });
+    apply_mask(model, &mask, true, false)?;
+    Ok(mask)
+}
+
+/// Re-apply `mask`: with `base`, zero the pruned channels of the base weights (plus BatchNorm
+/// γ/β or bias when the mask has `dead_channels`); with `adapters`, zero the pruned output
+/// channels of attached LoRA adapters' up projections, so the merged delta leaves them zero
+/// too (`--lora-respect-mask`).
+///
+/// # Errors
+/// [`AdaptError::MaskMismatch`] when a masked layer is missing or has another width.
+pub fn apply_mask(
+    model: &mut Classifier,
+    mask: &PruneMask,
+    base: bool,
+    adapters: bool,
+) -> Result<(), AdaptError> {
+    let mut problems = Vec::new();
+    let mut found = 0usize;
+    model.for_each_layer_mut(&mut |name, layer| {
+        let Some(keep) = mask.layers.get(name) else {
+            return;
+        };
+        found += 1;
+        let values: Vec<f32> = keep.iter().map(|&kept| f32::from(u8::from(kept))).collect();
+        match layer {
+            LayerMut::Conv(conv_bn) => {
+                if conv_bn.out_channels() != values.len() {
+                    problems.push(format!(
+                        "{name} has {} channels, the mask {}",
+                        conv_bn.out_channels(),
+                        values.len()
+                    ));
+                    return;
+                }
+                if base {
+                    update_param(&mut conv_bn.conv.weight, |w| mask_conv_output(w, &values));
+                    if mask.dead_channels {
+                        update_param(&mut conv_bn.bn.gamma, |g| mask_vector(g, &values));
+                        update_param(&mut conv_bn.bn.beta, |b| mask_vector(b, &values));
+                    }
+                }
+                if adapters && let Some(adapter) = &mut conv_bn.lora {
+                    update_param(&mut adapter.b.weight, |w| mask_conv_output(w, &values));
+                }
+            }
+            LayerMut::Dense(dense) => {
+                if dense.dims()[1] != values.len() {
+                    problems.push(format!(
+                        "{name} has {} outputs, the mask {}",
+                        dense.dims()[1],
+                        values.len()
+                    ));
+                    return;
+                }
+                if base {
+                    update_param(&mut dense.weight, |w| mask_linear_output(w, &values));
+                    if mask.dead_channels
+                        && let Some(bias) = &mut dense.bias
+                    {
+                        update_param(bias, |b| mask_vector(b, &values));
+                    }
+                }
+                if adapters && let Some(adapter) = &mut dense.lora {
+                    update_param(&mut adapter.b, |w| mask_linear_output(w, &values));
+                }
+            }
+        }
+    });
+    if found != mask.layers.len() {
+        problems.push(format!(
+            "{} masked layer(s) are not in the model",
+            mask.layers.len() - found
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AdaptError::MaskMismatch(problems.join("; ")))
+    }
+}
+
+/// Multiply each entry of a per-channel vector by its mask value. Shapes: `[c]`, mask `c` → `[c]`.
+fn mask_vector(vector: Tensor<1>, mask: &[f32]) -> Tensor<1> {
+    let device = vector.device();
+    vector * Tensor::<1>::from_data(TensorData::new(mask.to_vec(), [mask.len()]), &device)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! builds a [`Classifier`]. Named presets ([`Preset`]) give the architectures of
 //! `../shared/spec/unlearning-protocol.md` §2.
 
+pub mod layers;
 pub mod resnet;
 pub mod vit;
 
@@ -15,6 +16,7 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetKind;
+pub use layers::{ConvBn, Dense, LayerMut, Taps, name_matches};
 pub use resnet::{ResNet, ResNetConfig};
 pub use vit::{SimpleVit, VitConfig};
 
@@ -167,6 +169,33 @@ impl Classifier {
             Classifier::ResNet(model) => model.features(images),
             Classifier::Vit(model) => model.features(images),
         }
+    }
+
+    /// Features and logits in one pass, reporting every adapter's residual energy to `taps`.
+    /// Shapes: `[batch, channels, h, w]` → (`[batch, features]`, `[batch, num_classes]`).
+    pub fn forward_tapped(&self, images: Tensor<4>, taps: &mut Taps) -> (Tensor<2>, Tensor<2>) {
+        match self {
+            Classifier::ResNet(model) => model.forward_tapped(images, taps),
+            Classifier::Vit(model) => model.forward_tapped(images, taps),
+        }
+    }
+
+    /// Visit every adaptable / prunable layer with its dotted name (see
+    /// [`ResNet::for_each_layer_mut`] and [`SimpleVit::for_each_layer_mut`]).
+    pub fn for_each_layer_mut(&mut self, visit: &mut dyn FnMut(&str, LayerMut<'_>)) {
+        match self {
+            Classifier::ResNet(model) => model.for_each_layer_mut(visit),
+            Classifier::Vit(model) => model.for_each_layer_mut(visit),
+        }
+    }
+
+    /// Names of every adaptable / prunable layer, in forward order.
+    pub fn layer_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        // Visiting needs `&mut`; a clone shares the tensors, so this copies no weights.
+        self.clone()
+            .for_each_layer_mut(&mut |name, _| names.push(name.to_owned()));
+        names
     }
 
     /// Learnable parameters, the count papers report. Unlike [`Module::num_params`] this leaves

@@ -9,11 +9,13 @@
 //! resnet50 23,520,842.
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::LinearConfig;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+
+pub use super::layers::ConvBn;
+use super::layers::{Dense, LayerMut, Taps};
 
 /// Which residual block a ResNet stacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,11 @@ pub struct ResNetConfig {
     pub stage_widths: Vec<usize>,
     /// Number of blocks in each stage.
     pub stage_depths: Vec<usize>,
+    /// Inner widths of every block (one per inner layer: 1 for basic blocks, 2 for
+    /// bottlenecks), when they differ from the stage width — only in *slim* models, whose
+    /// pruned inner channels were physically removed. `None` for the presets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner_widths: Option<Vec<Vec<usize>>>,
 }
 
 impl ResNetConfig {
@@ -63,6 +70,7 @@ impl ResNetConfig {
             stem_width: 16,
             stage_widths: vec![16, 32, 64],
             stage_depths: vec![3, 3, 3],
+            inner_widths: None,
         }
     }
 
@@ -75,6 +83,7 @@ impl ResNetConfig {
             stem_width: 64,
             stage_widths: vec![64, 128, 256, 512],
             stage_depths: vec![2, 2, 2, 2],
+            inner_widths: None,
         }
     }
 
@@ -87,12 +96,34 @@ impl ResNetConfig {
             stem_width: 64,
             stage_widths: vec![64, 128, 256, 512],
             stage_depths: vec![3, 4, 6, 3],
+            inner_widths: None,
         }
     }
 
+    /// Number of residual blocks.
+    pub fn num_blocks(&self) -> usize {
+        self.stage_depths.iter().sum()
+    }
+
     /// Build the model with freshly initialised weights on `device`.
+    ///
+    /// # Panics
+    /// If `inner_widths` is set but does not hold one entry per block with one width per inner
+    /// layer (a malformed slim configuration).
     pub fn init(&self, device: &Device) -> ResNet {
-        let stem = conv_bn(self.in_channels, self.stem_width, 3, 1, device);
+        let stem = ConvBn::new(self.in_channels, self.stem_width, 3, 1, device);
+        let inner_layers = match self.block {
+            BlockKind::Basic => 1,
+            BlockKind::Bottleneck => 2,
+        };
+        if let Some(inner) = &self.inner_widths {
+            assert!(
+                inner.len() == self.num_blocks()
+                    && inner.iter().all(|widths| widths.len() == inner_layers),
+                "inner_widths must hold {inner_layers} width(s) for each of the {} blocks",
+                self.num_blocks()
+            );
+        }
         let mut in_channels = self.stem_width;
         let mut blocks = Vec::new();
         for (stage, (&width, &depth)) in
@@ -101,49 +132,18 @@ impl ResNetConfig {
             for index in 0..depth {
                 // The first block of every stage but the first halves the resolution.
                 let stride = if stage > 0 && index == 0 { 2 } else { 1 };
-                let block = ResidualBlock::new(self.block, in_channels, width, stride, device);
+                let inner = match &self.inner_widths {
+                    Some(widths) => widths[blocks.len()].clone(),
+                    None => vec![width; inner_layers],
+                };
+                let block =
+                    ResidualBlock::new(self.block, in_channels, width, &inner, stride, device);
                 in_channels = width * self.block.expansion();
                 blocks.push(block);
             }
         }
-        let head = LinearConfig::new(in_channels, self.num_classes).init(device);
+        let head = Dense::new(LinearConfig::new(in_channels, self.num_classes), device);
         ResNet { stem, blocks, head }
-    }
-}
-
-/// A convolution without bias followed by BatchNorm (the unit every ResNet layer is made of).
-#[derive(Module, Debug)]
-pub struct ConvBn {
-    /// The convolution, `[out, in, k, k]`, no bias.
-    pub conv: Conv2d,
-    /// BatchNorm over the convolution's output channels.
-    pub bn: BatchNorm,
-}
-
-impl ConvBn {
-    /// Shapes: `[batch, in, h, w]` → `[batch, out, h / stride, w / stride]`.
-    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        self.bn.forward(self.conv.forward(input))
-    }
-}
-
-fn conv_bn(
-    in_channels: usize,
-    out_channels: usize,
-    kernel: usize,
-    stride: usize,
-    device: &Device,
-) -> ConvBn {
-    let padding = kernel / 2;
-    ConvBn {
-        conv: Conv2dConfig::new([in_channels, out_channels], [kernel, kernel])
-            .with_stride([stride, stride])
-            .with_padding(PaddingConfig2d::Explicit(
-                padding, padding, padding, padding,
-            ))
-            .with_bias(false)
-            .init(device),
-        bn: BatchNormConfig::new(out_channels).init(device),
     }
 }
 
@@ -160,40 +160,47 @@ pub struct ResidualBlock {
 }
 
 impl ResidualBlock {
+    /// `inner` holds the inner layers' widths (`[width]` or `[width, width]` unless slimmed).
     fn new(
         kind: BlockKind,
         in_channels: usize,
         width: usize,
+        inner: &[usize],
         stride: usize,
         device: &Device,
     ) -> Self {
         let out_channels = width * kind.expansion();
         let layers = match kind {
             BlockKind::Basic => vec![
-                conv_bn(in_channels, width, 3, stride, device),
-                conv_bn(width, width, 3, 1, device),
+                ConvBn::new(in_channels, inner[0], 3, stride, device),
+                ConvBn::new(inner[0], width, 3, 1, device),
             ],
             BlockKind::Bottleneck => vec![
-                conv_bn(in_channels, width, 1, 1, device),
-                conv_bn(width, width, 3, stride, device),
-                conv_bn(width, out_channels, 1, 1, device),
+                ConvBn::new(in_channels, inner[0], 1, 1, device),
+                ConvBn::new(inner[0], inner[1], 3, stride, device),
+                ConvBn::new(inner[1], out_channels, 1, 1, device),
             ],
         };
         let shortcut = (stride != 1 || in_channels != out_channels)
-            .then(|| conv_bn(in_channels, out_channels, 1, stride, device));
+            .then(|| ConvBn::new(in_channels, out_channels, 1, stride, device));
         Self { layers, shortcut }
     }
 
     /// Shapes: `[batch, in, h, w]` → `[batch, width·expansion, h / stride, w / stride]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        self.forward_tapped(input, &mut Taps::off())
+    }
+
+    /// [`ResidualBlock::forward`], reporting adapter residuals to `taps`.
+    pub fn forward_tapped(&self, input: Tensor<4>, taps: &mut Taps) -> Tensor<4> {
         let identity = match &self.shortcut {
-            Some(projection) => projection.forward(input.clone()),
+            Some(projection) => projection.forward_tapped(input.clone(), taps),
             None => input.clone(),
         };
         let last = self.layers.len() - 1;
         let mut x = input;
         for (index, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(x);
+            x = layer.forward_tapped(x, taps);
             if index < last {
                 x = relu(x);
             }
@@ -210,15 +217,20 @@ pub struct ResNet {
     /// All residual blocks, stage after stage.
     pub blocks: Vec<ResidualBlock>,
     /// Linear classifier over the globally pooled features.
-    pub head: Linear,
+    pub head: Dense,
 }
 
 impl ResNet {
     /// Penultimate features. Shapes: `[batch, channels, h, w]` (normalised) → `[batch, features]`.
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.stem.forward(images));
+        self.features_tapped(images, &mut Taps::off())
+    }
+
+    /// [`ResNet::features`], reporting adapter residuals to `taps`.
+    pub fn features_tapped(&self, images: Tensor<4>, taps: &mut Taps) -> Tensor<2> {
+        let mut x = relu(self.stem.forward_tapped(images, taps));
         for block in &self.blocks {
-            x = block.forward(x);
+            x = block.forward_tapped(x, taps);
         }
         let [batch, channels, _, _] = x.dims();
         // Global average pooling over the spatial dims.
@@ -228,5 +240,34 @@ impl ResNet {
     /// Logits. Shapes: `[batch, channels, h, w]` (normalised) → `[batch, num_classes]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.features(images))
+    }
+
+    /// Features and logits in one pass, reporting adapter residuals to `taps`.
+    /// Shapes: `[batch, channels, h, w]` → (`[batch, features]`, `[batch, num_classes]`).
+    pub fn forward_tapped(&self, images: Tensor<4>, taps: &mut Taps) -> (Tensor<2>, Tensor<2>) {
+        let features = self.features_tapped(images, taps);
+        let logits = self.head.forward_tapped(features.clone(), taps);
+        (features, logits)
+    }
+
+    /// Every adaptable / prunable layer with its name: `stem`, `blocks.{i}.layers.{j}`,
+    /// `blocks.{i}.shortcut`, `head`.
+    pub fn for_each_layer_mut(&mut self, visit: &mut dyn FnMut(&str, LayerMut<'_>)) {
+        visit("stem", LayerMut::Conv(&mut self.stem));
+        for (block_index, block) in self.blocks.iter_mut().enumerate() {
+            for (layer_index, layer) in block.layers.iter_mut().enumerate() {
+                visit(
+                    &format!("blocks.{block_index}.layers.{layer_index}"),
+                    LayerMut::Conv(layer),
+                );
+            }
+            if let Some(shortcut) = &mut block.shortcut {
+                visit(
+                    &format!("blocks.{block_index}.shortcut"),
+                    LayerMut::Conv(shortcut),
+                );
+            }
+        }
+        visit("head", LayerMut::Dense(&mut self.head));
     }
 }

@@ -4,16 +4,18 @@
 //! token) and a zero-initialised linear head. Presets follow `../shared/spec` §2.
 //!
 //! The attention is written out here (fused `qkv` projection, then `out_proj`) rather than taken
-//! from `burn::nn`, so that the output projection is a plain [`Linear`] that LoRA and pruning can
+//! from `burn::nn`, so that the output projection is a plain [`Dense`] layer that LoRA and pruning can
 //! act on. (In the PruneLoRA reference code the adapter on PyTorch's `MultiheadAttention.out_proj`
 //! was never called; here `out_proj` is always on the forward path.)
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, LinearConfig};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+
+use super::layers::{Dense, LayerMut, Taps};
 
 /// LayerNorm epsilon used throughout (big_vision's value).
 pub const LAYER_NORM_EPSILON: f64 = 1e-6;
@@ -105,9 +107,10 @@ impl VitConfig {
                 .map(|_| TransformerBlock::new(self, device))
                 .collect(),
             norm: layer_norm(self.dim, device),
-            head: LinearConfig::new(self.dim, self.num_classes)
-                .with_initializer(Initializer::Zeros)
-                .init(device),
+            head: Dense::new(
+                LinearConfig::new(self.dim, self.num_classes).with_initializer(Initializer::Zeros),
+                device,
+            ),
         }
     }
 }
@@ -150,9 +153,9 @@ pub fn sincos_position_embedding(height: usize, width: usize, dim: usize) -> Vec
 #[derive(Module, Debug)]
 pub struct SelfAttention {
     /// `dim → 3·dim` projection to queries, keys and values.
-    pub qkv: Linear,
+    pub qkv: Dense,
     /// `dim → dim` output projection (the layer PruneLoRA prunes and adapts).
-    pub out_proj: Linear,
+    pub out_proj: Dense,
     /// Number of heads.
     pub heads: usize,
 }
@@ -160,12 +163,17 @@ pub struct SelfAttention {
 impl SelfAttention {
     /// Shapes: `[batch, tokens, dim]` → `[batch, tokens, dim]`.
     pub fn forward(&self, tokens: Tensor<3>) -> Tensor<3> {
+        self.forward_tapped(tokens, &mut Taps::off())
+    }
+
+    /// [`SelfAttention::forward`], reporting adapter residuals to `taps`.
+    pub fn forward_tapped(&self, tokens: Tensor<3>, taps: &mut Taps) -> Tensor<3> {
         let [batch, length, dim] = tokens.dims();
         let head_dim = dim / self.heads;
         // [batch, tokens, 3, heads, head_dim] → [3, batch, heads, tokens, head_dim]
         let qkv = self
             .qkv
-            .forward(tokens)
+            .forward_tapped(tokens, taps)
             .reshape([batch, length, 3, self.heads, head_dim])
             .permute([2, 0, 3, 1, 4]);
         let take = |index: usize| {
@@ -181,7 +189,7 @@ impl SelfAttention {
             .matmul(value)
             .swap_dims(1, 2)
             .reshape([batch, length, dim]);
-        self.out_proj.forward(mixed)
+        self.out_proj.forward_tapped(mixed, taps)
     }
 }
 
@@ -195,9 +203,9 @@ pub struct TransformerBlock {
     /// LayerNorm before the MLP.
     pub mlp_norm: LayerNorm,
     /// `dim → mlp_dim` (followed by GELU).
-    pub mlp_in: Linear,
+    pub mlp_in: Dense,
     /// `mlp_dim → dim`.
-    pub mlp_out: Linear,
+    pub mlp_out: Dense,
 }
 
 impl TransformerBlock {
@@ -205,21 +213,32 @@ impl TransformerBlock {
         Self {
             attention_norm: layer_norm(config.dim, device),
             attention: SelfAttention {
-                qkv: LinearConfig::new(config.dim, 3 * config.dim).init(device),
-                out_proj: LinearConfig::new(config.dim, config.dim).init(device),
+                qkv: Dense::new(LinearConfig::new(config.dim, 3 * config.dim), device),
+                out_proj: Dense::new(LinearConfig::new(config.dim, config.dim), device),
                 heads: config.heads,
             },
             mlp_norm: layer_norm(config.dim, device),
-            mlp_in: LinearConfig::new(config.dim, config.mlp_dim).init(device),
-            mlp_out: LinearConfig::new(config.mlp_dim, config.dim).init(device),
+            mlp_in: Dense::new(LinearConfig::new(config.dim, config.mlp_dim), device),
+            mlp_out: Dense::new(LinearConfig::new(config.mlp_dim, config.dim), device),
         }
     }
 
     /// Shapes: `[batch, tokens, dim]` → `[batch, tokens, dim]`.
     pub fn forward(&self, tokens: Tensor<3>) -> Tensor<3> {
-        let tokens = tokens.clone() + self.attention.forward(self.attention_norm.forward(tokens));
-        let hidden = gelu(self.mlp_in.forward(self.mlp_norm.forward(tokens.clone())));
-        tokens + self.mlp_out.forward(hidden)
+        self.forward_tapped(tokens, &mut Taps::off())
+    }
+
+    /// [`TransformerBlock::forward`], reporting adapter residuals to `taps`.
+    pub fn forward_tapped(&self, tokens: Tensor<3>, taps: &mut Taps) -> Tensor<3> {
+        let attended = self
+            .attention
+            .forward_tapped(self.attention_norm.forward(tokens.clone()), taps);
+        let tokens = tokens + attended;
+        let hidden = gelu(
+            self.mlp_in
+                .forward_tapped(self.mlp_norm.forward(tokens.clone()), taps),
+        );
+        tokens + self.mlp_out.forward_tapped(hidden, taps)
     }
 }
 
@@ -235,20 +254,25 @@ pub struct SimpleVit {
     /// Final LayerNorm.
     pub norm: LayerNorm,
     /// Zero-initialised classifier.
-    pub head: Linear,
+    pub head: Dense,
 }
 
 impl SimpleVit {
     /// Penultimate features (mean-pooled tokens after the final LayerNorm).
     /// Shapes: `[batch, channels, h, w]` (normalised) → `[batch, dim]`.
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
+        self.features_tapped(images, &mut Taps::off())
+    }
+
+    /// [`SimpleVit::features`], reporting adapter residuals to `taps`.
+    pub fn features_tapped(&self, images: Tensor<4>, taps: &mut Taps) -> Tensor<2> {
         // [batch, dim, h/p, w/p] → [batch, tokens, dim]
         let patches = self.patch_embedding.forward(images);
         let [batch, dim, _, _] = patches.dims();
         let mut tokens =
             patches.flatten::<3>(2, 3).swap_dims(1, 2) + self.position.clone().unsqueeze::<3>();
         for block in &self.blocks {
-            tokens = block.forward(tokens);
+            tokens = block.forward_tapped(tokens, taps);
         }
         self.norm.forward(tokens).mean_dim(1).reshape([batch, dim])
     }
@@ -256,5 +280,38 @@ impl SimpleVit {
     /// Logits. Shapes: `[batch, channels, h, w]` (normalised) → `[batch, num_classes]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.features(images))
+    }
+
+    /// Features and logits in one pass, reporting adapter residuals to `taps`.
+    /// Shapes: `[batch, channels, h, w]` → (`[batch, dim]`, `[batch, num_classes]`).
+    pub fn forward_tapped(&self, images: Tensor<4>, taps: &mut Taps) -> (Tensor<2>, Tensor<2>) {
+        let features = self.features_tapped(images, taps);
+        let logits = self.head.forward_tapped(features.clone(), taps);
+        (features, logits)
+    }
+
+    /// Every adaptable / prunable layer with its name: `blocks.{i}.attention.qkv`,
+    /// `blocks.{i}.attention.out_proj`, `blocks.{i}.mlp_in`, `blocks.{i}.mlp_out`, `head`.
+    /// (The patch embedding is neither adapted nor pruned.)
+    pub fn for_each_layer_mut(&mut self, visit: &mut dyn FnMut(&str, LayerMut<'_>)) {
+        for (index, block) in self.blocks.iter_mut().enumerate() {
+            visit(
+                &format!("blocks.{index}.attention.qkv"),
+                LayerMut::Dense(&mut block.attention.qkv),
+            );
+            visit(
+                &format!("blocks.{index}.attention.out_proj"),
+                LayerMut::Dense(&mut block.attention.out_proj),
+            );
+            visit(
+                &format!("blocks.{index}.mlp_in"),
+                LayerMut::Dense(&mut block.mlp_in),
+            );
+            visit(
+                &format!("blocks.{index}.mlp_out"),
+                LayerMut::Dense(&mut block.mlp_out),
+            );
+        }
+        visit("head", LayerMut::Dense(&mut self.head));
     }
 }
