@@ -5,4 +5,6 @@ pub mod backend;
 pub mod data_dir;
 pub mod download;
 pub mod eval;
+pub mod plots;
 pub mod train;
+pub mod unlearn;

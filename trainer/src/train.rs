@@ -26,6 +26,7 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use lethe_shared::augment::crop_and_flip;
+use lethe_shared::data::split::{ForgetRequest, UnlearningSplit, ValidationHoldout};
 use lethe_shared::data::{DataSplit, DatasetKind, ImageDataset};
 use lethe_shared::model::{Classifier, Preset};
 use lethe_shared::preprocess::normalize_images;
@@ -83,6 +84,23 @@ pub struct TrainConfig {
     pub eval_every: usize,
     /// Compute backend.
     pub backend: Backend,
+    /// Train on the retained part of a forgetting split only (Retrain, exact unlearning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retain_only: Option<RetainOnly>,
+}
+
+/// The forgetting split whose D_r a retrain run trains on (and whose test_r it evaluates on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetainOnly {
+    /// What is forgotten.
+    pub forget: ForgetRequest,
+    /// Validation hold-out.
+    pub validation: ValidationHoldout,
+}
+
+/// Whether `out` holds a checkpoint `--resume` can continue.
+pub fn has_checkpoint(out: &Path) -> bool {
+    out.join(CHECKPOINT_DIR).join(STATE_FILE).is_file()
 }
 
 impl TrainConfig {
@@ -118,6 +136,7 @@ impl TrainConfig {
             test_subset: None,
             eval_every: 1,
             backend: Backend::best_available(),
+            retain_only: None,
         }
     }
 
@@ -301,8 +320,37 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         DataSplit::Test,
         options.download,
     )?;
-    let train_indices = first_indices(&train_set, config.train_subset);
-    let test_indices = first_indices(&test_set, config.test_subset);
+    let (train_indices, test_indices, forgotten_classes) = match &config.retain_only {
+        None => (
+            first_indices(&train_set, config.train_subset),
+            first_indices(&test_set, config.test_subset),
+            Vec::new(),
+        ),
+        Some(retain_only) => {
+            let split = UnlearningSplit::new(
+                &train_set,
+                &test_set,
+                &retain_only.forget,
+                retain_only.validation,
+            )?;
+            tracing::info!(
+                "retraining on D_r only ({} images; forgetting {})",
+                split.retain.len(),
+                retain_only.forget
+            );
+            let cut = |mut list: Vec<usize>, limit: Option<usize>| {
+                if let Some(limit) = limit {
+                    list.truncate(limit);
+                }
+                list
+            };
+            (
+                cut(split.retain, config.train_subset),
+                cut(split.test_retain, config.test_subset),
+                split.forgotten_classes,
+            )
+        }
+    };
 
     let model_config = config.model.config(config.dataset);
     let mut optimizer = config.optimizer();
@@ -484,7 +532,13 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         report.images_per_second, report.train_seconds
     );
 
-    let mut manifest = Manifest::new(model_config, "original", config.seed);
+    let method = if config.retain_only.is_some() {
+        "retrain"
+    } else {
+        "original"
+    };
+    let mut manifest = Manifest::new(model_config, method, config.seed);
+    manifest.forgotten_classes = forgotten_classes;
     manifest
         .metrics
         .insert("test_accuracy".into(), test.accuracy);
