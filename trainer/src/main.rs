@@ -5,13 +5,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::ValueEnum;
 use clap::{Args, Parser, Subcommand};
+use lethe_shared::adapt::prune::MaskMode;
+use lethe_shared::data::split::{ForgetRequest, ValidationHoldout};
 use lethe_shared::data::{DataSplit, DatasetKind};
 use lethe_shared::model::Preset;
 use lethe_trainer::backend::Backend;
 use lethe_trainer::eval::{evaluate, format_per_class};
 use lethe_trainer::train::{self, OptimizerKind, TrainConfig, TrainOptions};
-use lethe_trainer::{data_dir, download};
+use lethe_trainer::unlearn::run::RunOptions;
+use lethe_trainer::unlearn::{HyperPreset, LoraTargets, MethodKind, SplitLimits, UnlearnConfig};
+use lethe_trainer::{data_dir, download, unlearn};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +38,124 @@ enum Command {
     /// Download a dataset into the data directory (checksums verified); --verify re-checks
     /// files already there.
     Download(DownloadArgs),
+    /// Make a trained model forget classes or samples with one method; measure and export it.
+    Forget(ForgetArgs),
+    /// Run several methods on the same forgetting request and write one comparison report.
+    Compare(CompareArgs),
+}
+
+/// What to forget and how: the options `forget` and `compare` share.
+#[derive(Args)]
+struct UnlearnArgs {
+    /// The original model: a run directory (model.bpk + manifest.json) or a .bpk file.
+    #[arg(long)]
+    weights: PathBuf,
+    /// Forget this class (0–9; repeat for several). Default: 3 ("cat") unless --forget-random.
+    #[arg(long = "forget-class", value_name = "CLASS")]
+    forget_classes: Vec<u8>,
+    /// Forget this share (0–1) of the training images, drawn at random (seeded by --seed).
+    #[arg(long, conflicts_with = "forget_classes")]
+    forget_random: Option<f64>,
+    /// Hold out 10 % of the training set as validation first (Jia et al. / SalUn).
+    #[arg(long)]
+    holdout: bool,
+    /// Hyper-parameter preset: lethe, or paper (what the original code effectively did).
+    #[arg(long, default_value = "lethe")]
+    preset: HyperPreset,
+    /// Learning rate [default: each method's, e.g. 1e-3 Adam for FT/LoRA/PruneLoRA].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Images per step.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Seed of shuffling, adapters and random labels.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Share of output channels pruned per target layer (Prune+FT, PruneLoRA).
+    #[arg(long, default_value_t = 0.5)]
+    prune_amount: f64,
+    /// Keep the pruning mask while fine-tuning, or drop it (default: drop, as the paper's code).
+    #[arg(long)]
+    mask: Option<MaskMode>,
+    /// PruneLoRA: keep pruned channels dead through the LoRA delta too (enables --slim).
+    #[arg(long)]
+    lora_respect_mask: bool,
+    /// LoRA rank [default: 8 ResNets, 16 ViTs].
+    #[arg(long)]
+    lora_rank: Option<usize>,
+    /// LoRA α [default: 2 × rank].
+    #[arg(long)]
+    lora_alpha: Option<f64>,
+    /// Dropout on the adapters' input.
+    #[arg(long, default_value_t = 0.1)]
+    lora_dropout: f64,
+    /// Layers with adapters: preset, head-only, all, or comma-separated name patterns
+    /// (e.g. `blocks.*.layers.*,head`).
+    #[arg(long, default_value = "preset")]
+    lora_targets: LoraTargets,
+    /// RFA: weight of the residual penalty on D_r.
+    #[arg(long, default_value_t = 1.0)]
+    rfa_lambda_retain: f64,
+    /// RFA: weight of the feature shift on D_f.
+    #[arg(long, default_value_t = 1.0)]
+    rfa_lambda_forget: f64,
+    /// ℓ1-sparse: initial γ of the penalty (decays linearly to 0).
+    #[arg(long, default_value_t = 5e-5)]
+    l1_gamma: f64,
+    /// SalUn: share of parameters marked salient.
+    #[arg(long, default_value_t = 0.5)]
+    salun_sparsity: f64,
+    /// Use only the first N images of D_r (quick runs).
+    #[arg(long)]
+    retain_limit: Option<usize>,
+    /// Use only the first N images of D_f (quick runs).
+    #[arg(long)]
+    forget_limit: Option<usize>,
+    /// Use only the first N images of test_r and of test_f (quick runs).
+    #[arg(long)]
+    test_limit: Option<usize>,
+    /// Reuse this Retrain model (run directory) instead of training one; enables activation
+    /// distances and Avg. Gap.
+    #[arg(long)]
+    retrain: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Compute backend [default: the most capable one compiled in].
+    #[arg(long)]
+    backend: Option<Backend>,
+    /// Hide progress bars.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Args)]
+struct ForgetArgs {
+    /// Method: retrain, ft, prune-ft, lora, prunelora, rfa, ga, rl, salun, l1-sparse.
+    #[arg(long, default_value = "prunelora")]
+    method: MethodKind,
+    /// Epochs [default: the method's: 5 for FT/Prune+FT/LoRA/PruneLoRA/RFA/GA, 10 for RL/SalUn/ℓ1-sparse, the training recipe's for Retrain].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Also write a slim model (dead pruned channels removed) to <out>/slim.
+    #[arg(long)]
+    slim: bool,
+    #[command(flatten)]
+    unlearn: UnlearnArgs,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Methods, comma-separated, or `all`.
+    #[arg(long, default_value = "all")]
+    methods: String,
+    /// Epochs of FT, Prune+FT, LoRA and PruneLoRA (the others keep their defaults).
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    #[command(flatten)]
+    unlearn: UnlearnArgs,
 }
 
 #[derive(Args)]
@@ -153,6 +276,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Forget(args) => {
+            let (mut config, options) = unlearn_setup(args.method, &args.unlearn)?;
+            config.epochs = args.epochs;
+            let options = RunOptions {
+                slim: args.slim,
+                ..options
+            };
+            unlearn::run::forget(config, &options)?;
+            Ok(())
+        }
+        Command::Compare(args) => {
+            let methods = parse_methods(&args.methods)?;
+            let (config, options) = unlearn_setup(MethodKind::Retrain, &args.unlearn)?;
+            unlearn::run::compare(config, &methods, args.epochs, &options)?;
+            Ok(())
+        }
         Command::Train(args) => train_command(args),
         Command::Eval(args) => eval_command(args),
         Command::Download(args) => {
@@ -172,6 +311,80 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `all` or a comma-separated list of method names.
+fn parse_methods(text: &str) -> anyhow::Result<Vec<MethodKind>> {
+    if text.trim() == "all" {
+        return Ok(MethodKind::ALL.to_vec());
+    }
+    text.split(',')
+        .map(|name| {
+            MethodKind::from_str(name.trim(), true).map_err(|_| {
+                let known: Vec<&str> = MethodKind::ALL.iter().map(|m| m.name()).collect();
+                anyhow::anyhow!(
+                    "unknown method `{}`; known: {} (or `all`)",
+                    name.trim(),
+                    known.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn unlearn_setup(
+    method: MethodKind,
+    args: &UnlearnArgs,
+) -> anyhow::Result<(UnlearnConfig, RunOptions)> {
+    let forget = match args.forget_random {
+        Some(fraction) => ForgetRequest::Random {
+            fraction,
+            seed: args.seed,
+        },
+        None if args.forget_classes.is_empty() => ForgetRequest::default(),
+        None => ForgetRequest::Classes(args.forget_classes.clone()),
+    };
+    let mut config = UnlearnConfig::new(method, forget);
+    config.validation = if args.holdout {
+        ValidationHoldout::TenPercent { seed: args.seed }
+    } else {
+        ValidationHoldout::None
+    };
+    config.learning_rate = args.lr;
+    config.batch_size = args.batch_size;
+    config.seed = args.seed;
+    config.preset = args.preset;
+    config.prune_amount = args.prune_amount;
+    config.mask = args.mask;
+    config.lora_respect_mask = args.lora_respect_mask;
+    config.lora_rank = args.lora_rank;
+    config.lora_alpha = args.lora_alpha;
+    config.lora_dropout = args.lora_dropout;
+    config.lora_targets = args.lora_targets.clone();
+    config.rfa_lambda_retain = args.rfa_lambda_retain;
+    config.rfa_lambda_forget = args.rfa_lambda_forget;
+    config.l1_gamma = args.l1_gamma;
+    config.salun_sparsity = args.salun_sparsity;
+    config.limits = SplitLimits {
+        retain: args.retain_limit,
+        forget: args.forget_limit,
+        test: args.test_limit,
+    };
+    if let Some(backend) = args.backend {
+        config.backend = backend;
+    }
+    config.validate()?;
+    let options = RunOptions {
+        weights: args.weights.clone(),
+        out: args.out.clone(),
+        data_dir: data_dir::resolve(args.data.data_dir.as_deref())?,
+        download: !args.data.no_download,
+        progress: !args.quiet,
+        retrain: args.retrain.clone(),
+        slim: false,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    Ok((config, options))
 }
 
 fn train_command(args: TrainArgs) -> anyhow::Result<()> {

@@ -98,6 +98,21 @@ pub enum MaskMode {
     Keep,
 }
 
+impl std::str::FromStr for MaskMode {
+    type Err = String;
+
+    /// `drop` or `keep`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "drop" => Ok(MaskMode::Drop),
+            "keep" => Ok(MaskMode::Keep),
+            other => Err(format!(
+                "unknown mask mode `{other}` (expected drop or keep)"
+            )),
+        }
+    }
+}
+
 /// Output channels kept (`true`) or pruned (`false`) in each pruned layer, by layer name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PruneMask {

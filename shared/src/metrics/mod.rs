@@ -452,6 +452,20 @@ pub fn peak_rss_bytes() -> Option<u64> {
     }
 }
 
+/// Reset this process's peak RSS to its current RSS (writes `5` to `/proc/self/clear_refs`,
+/// Linux ≥ 4.0), so [`peak_rss_bytes`] measures the peak of what follows. Returns whether the
+/// reset happened; where it cannot, the peak keeps covering the whole process life.
+pub fn reset_peak_rss() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 /// Reads the `VmHWM:   123456 kB` line of a `/proc/<pid>/status` text (see `proc(5)`).
 #[cfg(any(target_os = "linux", test))]
 fn parse_vm_hwm_bytes(status: &str) -> Option<u64> {

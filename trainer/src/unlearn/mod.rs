@@ -12,11 +12,14 @@ pub mod ft;
 pub mod ga;
 pub mod l1_sparse;
 pub mod lora;
+pub mod measure;
 pub mod prune_ft;
 pub mod prunelora;
+pub mod report;
 pub mod retrain;
 pub mod rfa;
 pub mod rl;
+pub mod run;
 pub mod salun;
 
 use std::path::PathBuf;
