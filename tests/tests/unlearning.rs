@@ -1,0 +1,160 @@
+//! Every unlearning method, a few steps on a small real CIFAR-10 subset from the shipped
+//! original ResNet-20, must lower accuracy on the forgotten class; bad input must fail clearly
+//! and write nothing.
+
+use std::path::PathBuf;
+
+use lethe_shared::data::split::ForgetRequest;
+use lethe_tests::{data_dir, manifest_dir};
+use lethe_trainer::backend::Backend;
+use lethe_trainer::unlearn::run::{RunOptions, forget};
+use lethe_trainer::unlearn::{MethodKind, SplitLimits, UnlearnConfig};
+
+fn original() -> PathBuf {
+    manifest_dir().join("../static/models/resnet20-cifar10")
+}
+
+fn options(out: PathBuf) -> RunOptions {
+    RunOptions {
+        weights: original(),
+        out,
+        data_dir: data_dir(),
+        download: false,
+        progress: false,
+        retrain: None,
+        slim: false,
+        command: "cargo test".into(),
+    }
+}
+
+/// Forget class 3 with `method` for one epoch over 256 retained / 128 forgotten images
+/// (batches of 64: 4 steps on D_r, 2 on D_f).
+fn quick_config(method: MethodKind) -> UnlearnConfig {
+    let mut config = UnlearnConfig::new(method, ForgetRequest::Classes(vec![3]));
+    config.epochs = Some(1);
+    config.batch_size = 64;
+    config.backend = Backend::Cpu;
+    config.limits = SplitLimits {
+        retain: Some(256),
+        forget: Some(128),
+        test: Some(200),
+    };
+    if method == MethodKind::Ga {
+        // GA's default lr (1e-4) is sized for 5 epochs over all of D_f; two steps need more.
+        config.learning_rate = Some(1e-2);
+    }
+    config
+}
+
+#[test]
+fn every_method_lowers_accuracy_on_the_forgotten_class() {
+    for method in MethodKind::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join(method.name());
+        let report = forget(quick_config(method), &options(out.clone()))
+            .unwrap_or_else(|error| panic!("{method}: {error:#}"));
+        let before = report.original.metrics.ua;
+        let after = report.rows[0].metrics.ua;
+        assert!(
+            after > before,
+            "{method}: UA {before:.2} → {after:.2} (Acc(D_f) did not fall)"
+        );
+        // The run directory is complete and loads as a plain model.
+        for file in [
+            "model.bpk",
+            "manifest.json",
+            "report.json",
+            "report.md",
+            "row.json",
+            "per-class-accuracy.svg",
+            "mia-confidence.svg",
+        ] {
+            assert!(out.join(file).is_file(), "{method}: {file} missing");
+        }
+        let device = burn::tensor::Device::flex();
+        let (manifest, _) = lethe_shared::weights::load_run(&out, &device).unwrap();
+        assert_eq!(manifest.method, method.name());
+        assert_eq!(manifest.forgotten_classes, vec![3]);
+    }
+}
+
+#[test]
+fn prunelora_with_respect_mask_slims_to_fewer_params_with_identical_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = quick_config(MethodKind::Prunelora);
+    config.lora_respect_mask = true;
+    let out = dir.path().join("prunelora");
+    let report = forget(
+        config,
+        &RunOptions {
+            slim: true,
+            ..options(out.clone())
+        },
+    )
+    .unwrap();
+    let slim = report.rows[0].slim.as_ref().expect("slim summary");
+    assert!(slim.params_removed_percent >= 40.0, "{slim:?}");
+    assert_eq!(slim.identical_predictions, slim.compared, "{slim:?}");
+    assert!(slim.max_logit_difference <= 1e-4, "{slim:?}");
+    assert!(out.join("slim/model.bpk").is_file());
+}
+
+#[test]
+fn bad_requests_fail_clearly_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(UnlearnConfig, &str)> = vec![
+        (
+            UnlearnConfig::new(MethodKind::Ft, ForgetRequest::Classes(vec![10])),
+            "class",
+        ),
+        (
+            UnlearnConfig::new(MethodKind::Ft, ForgetRequest::Classes((0..10).collect())),
+            "every",
+        ),
+        (
+            UnlearnConfig {
+                prune_amount: 1.5,
+                ..UnlearnConfig::new(MethodKind::PruneFt, ForgetRequest::default())
+            },
+            "prune-amount",
+        ),
+    ];
+    for (index, (mut config, expected)) in cases.into_iter().enumerate() {
+        config.backend = Backend::Cpu;
+        let out = dir.path().join(format!("case{index}"));
+        let error = forget(config, &options(out.clone())).unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains(expected), "case {index}: {message}");
+        assert!(
+            !out.join("model.bpk").exists(),
+            "case {index} wrote weights"
+        );
+    }
+
+    // A learning rate that blows the loss up: a clear error, nothing written.
+    let mut diverging = quick_config(MethodKind::Ga);
+    diverging.learning_rate = Some(1e30);
+    let out = dir.path().join("diverging");
+    let error = forget(diverging, &options(out.clone())).unwrap_err();
+    assert!(format!("{error:#}").contains("diverged"), "{error:#}");
+    assert!(!out.join("model.bpk").exists());
+
+    // Weights that are not a model.
+    let bad_weights = dir.path().join("not-a-model");
+    std::fs::create_dir_all(&bad_weights).unwrap();
+    std::fs::write(bad_weights.join("model.bpk"), b"garbage").unwrap();
+    std::fs::copy(
+        original().join("manifest.json"),
+        bad_weights.join("manifest.json"),
+    )
+    .unwrap();
+    let error = forget(
+        quick_config(MethodKind::Ft),
+        &RunOptions {
+            weights: bad_weights,
+            ..options(dir.path().join("bad"))
+        },
+    )
+    .unwrap_err();
+    assert!(format!("{error:#}").contains("not-a-model"), "{error:#}");
+}
