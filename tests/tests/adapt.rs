@@ -69,7 +69,7 @@ fn max_abs_difference(left: Tensor<2>, right: Tensor<2>) -> f32 {
 
 fn model(preset: Preset, device: &Device) -> (ModelConfig, Classifier) {
     let config = preset.config(DatasetKind::Cifar10);
-    let model = config.init(device).map(&mut randomize(&device));
+    let model = config.init(device).map(&mut randomize(device));
     (config, model)
 }
 

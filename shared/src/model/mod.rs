@@ -146,6 +146,9 @@ impl ModelConfig {
 
 /// Any Lethe classifier. Input images must be normalised with
 /// [`crate::preprocess`] first.
+// Both variants hold small structs of tensor handles (a few hundred bytes of difference); boxing
+// would change nothing that matters and complicate the Module derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Classifier {
     /// A CIFAR ResNet.

@@ -341,7 +341,9 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
     }
     let session = Session::open(&config, options)?;
     let retrain = match &options.retrain {
-        Some(path) => Some(session.measure_saved(path, config.batch_size, "Retrain (given)")?),
+        Some(path) => {
+            Some(session.measure_saved(path, config.batch_size, "Retrain (given)", None)?)
+        }
         None => None,
     };
     let original = session.original_row(config.batch_size, retrain.as_ref())?;
@@ -395,7 +397,7 @@ pub fn compare(
         ..base.clone()
     };
     let retrain = match &options.retrain {
-        Some(path) => session.measure_saved(path, base.batch_size, "Retrain")?,
+        Some(path) => session.measure_saved(path, base.batch_size, "Retrain", None)?,
         None => session.load_or_run(&config_for(MethodKind::Retrain), options, None)?,
     };
     let original = session.original_row(base.batch_size, Some(&retrain))?;
@@ -506,7 +508,11 @@ impl Session {
             );
         }
         let outputs = self.outputs(&model, batch_size);
-        let (metrics, confidences) = measure(&outputs, self.num_classes(), None)?;
+        let (metrics, confidences) = measure(
+            &outputs,
+            self.num_classes(),
+            retrain.map(|r| (&r.outputs, &r.scores)),
+        )?;
         let seconds = manifest
             .metrics
             .get("unlearning_seconds")
