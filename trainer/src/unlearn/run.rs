@@ -472,8 +472,12 @@ impl Session {
                     config.method,
                     dir.display()
                 );
-                let mut measured =
-                    self.measure_saved(&dir, config.batch_size, config.method.display_name())?;
+                let mut measured = self.measure_saved(
+                    &dir,
+                    config.batch_size,
+                    config.method.display_name(),
+                    retrain,
+                )?;
                 measured.row = MethodRow {
                     metrics: measured.row.metrics,
                     ..row
@@ -496,6 +500,7 @@ impl Session {
         path: &Path,
         batch_size: usize,
         name: &str,
+        retrain: Option<&Measured>,
     ) -> anyhow::Result<Measured> {
         let (manifest, model) = weights::load_run(path, &self.device)
             .with_context(|| format!("loading {}", path.display()))?;
