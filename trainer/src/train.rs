@@ -267,7 +267,11 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
 
     let resumed = if options.resume && state_path.is_file() {
         let saved: RunConfig = read_json(&config_path)?;
-        if saved.train != config {
+        if (TrainConfig {
+            backend: config.backend,
+            ..saved.train.clone()
+        }) != config
+        {
             tracing::warn!(
                 "resuming with the configuration saved in {} (command-line settings are ignored on resume)",
                 config_path.display()
@@ -290,10 +294,24 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         }
         None
     };
-    let config = resumed
-        .as_ref()
-        .map(|(saved, _)| saved.clone())
-        .unwrap_or(config);
+    // The backend is where the run executes, not what it is: checkpoints are Burnpack files any
+    // backend reads, so a run may resume on another one (e.g. started on a GPU, finished on CPU).
+    let config = match resumed.as_ref() {
+        Some((saved, _)) => {
+            if saved.backend != config.backend {
+                tracing::info!(
+                    "resuming on {:?} (the run so far used {:?})",
+                    config.backend,
+                    saved.backend
+                );
+            }
+            TrainConfig {
+                backend: config.backend,
+                ..saved.clone()
+            }
+        }
+        None => config,
+    };
     config.validate()?;
 
     let device = config.backend.device()?;
