@@ -4,7 +4,6 @@
 //! uses every kind of layer (conv, BatchNorm, ReLU, residual add, pooling, linear).
 #![cfg(feature = "wgpu")]
 
-use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
@@ -21,6 +20,7 @@ fn tiny_resnet_trains_one_step_on_wgpu() {
         stem_width: 4,
         stage_widths: vec![4, 8],
         stage_depths: vec![1, 1],
+        inner_widths: None,
     };
     let model = config.init(&device);
     let images = Tensor::<4>::random([2, 3, 8, 8], Distribution::Normal(0.0, 1.0), &device);
