@@ -36,18 +36,32 @@ impl ModuleMapper for Randomize {
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let variance = self.1.last().is_some_and(|name| name == "running_var");
+        let name = self.1.last().cloned().unwrap_or_default();
+        // Adapters get a small perturbation: a Kaiming-sized B·A on every layer would multiply
+        // each layer's gain and blow the logits up to where f32 rounding exceeds 1e-4.
+        let adapter = self.1.iter().any(|part| part == "lora");
         param.map(|tensor| {
             let require_grad = tensor.is_require_grad();
-            // Kaiming-like scale for weights keeps a 20-layer network's activations O(1).
-            let fan_in: usize = tensor.dims()[1..].iter().product();
-            let std = if D >= 2 {
-                (2.0 / fan_in.max(1) as f64).sqrt()
-            } else {
-                0.3
+            let dims = tensor.dims();
+            // Scales that keep a 20-layer network's activations O(1): Kaiming for weights
+            // (fan-in: conv `[out, in, k, k]` → in·k·k; Burn's linear `[in, out]` → in), BatchNorm
+            // near its identity, small biases.
+            let (mean, std) = match D {
+                _ if adapter => (0.0, 0.05),
+                4 => (
+                    0.0,
+                    (2.0 / dims[1..].iter().product::<usize>().max(1) as f64).sqrt(),
+                ),
+                2 => (0.0, (2.0 / dims[0].max(1) as f64).sqrt()),
+                _ if name == "gamma" || name == "running_var" => (1.0, 0.1),
+                _ => (0.0, 0.1),
             };
-            let random = Tensor::random(tensor.shape(), Distribution::Normal(0.0, std), &self.0);
-            let random = if variance { random.abs() + 0.5 } else { random };
+            let random = Tensor::random(tensor.shape(), Distribution::Normal(mean, std), &self.0);
+            let random = if name == "running_var" {
+                random.abs() + 0.1
+            } else {
+                random
+            };
             random.set_require_grad(require_grad)
         })
     }
