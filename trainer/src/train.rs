@@ -436,8 +436,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         let progress = progress_bar(
             options.progress,
             steps_per_epoch as u64,
-            epoch,
-            config.epochs,
+            format!("epoch {}/{}", epoch + 1, config.epochs),
         );
         let started = Instant::now();
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
@@ -581,7 +580,8 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-fn progress_bar(enabled: bool, steps: u64, epoch: usize, epochs: usize) -> ProgressBar {
+/// A bar of `steps` steps with loss, speed and ETA, labelled `prefix` (hidden when disabled).
+pub(crate) fn progress_bar(enabled: bool, steps: u64, prefix: String) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }
@@ -593,7 +593,7 @@ fn progress_bar(enabled: bool, steps: u64, epoch: usize, epochs: usize) -> Progr
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    bar.set_prefix(format!("epoch {}/{}", epoch + 1, epochs));
+    bar.set_prefix(prefix);
     bar
 }
 

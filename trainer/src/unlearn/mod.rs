@@ -30,7 +30,6 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
 use lethe_shared::adapt::AdaptError;
 use lethe_shared::adapt::prune::{MaskMode, PruneMask};
 use lethe_shared::data::split::{ForgetRequest, UnlearningSplit, ValidationHoldout};
@@ -46,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
 use crate::eval::{gather, label_tensor};
+use crate::train::progress_bar;
 
 pub use adapters::{LoraTargets, lora_patterns, prune_patterns};
 
@@ -545,9 +545,7 @@ pub fn train_loop(
         let progress = progress_bar(
             context.progress,
             steps_per_epoch as u64,
-            plan.method,
-            epoch,
-            plan.epochs,
+            format!("{} epoch {}/{}", plan.method, epoch + 1, plan.epochs),
         );
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
@@ -625,26 +623,4 @@ pub fn trainable_params(model: &Classifier) -> usize {
     let mut counter = Counter(0);
     model.visit(&mut counter);
     counter.0
-}
-
-fn progress_bar(
-    enabled: bool,
-    steps: u64,
-    method: &str,
-    epoch: usize,
-    epochs: usize,
-) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(steps);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} steps  {msg}  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("{method} epoch {}/{}", epoch + 1, epochs));
-    bar
 }
