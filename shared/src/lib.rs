@@ -3,7 +3,9 @@
 //! The crate both sides of Lethe stand on — the native `lethe` trainer and the browser demo:
 //! dataset readers and forgetting splits ([`data`]), the model definitions ([`model`]), input
 //! normalisation ([`preprocess`]), the weight format ([`weights`]), unlearning metrics
-//! ([`metrics`]) and the LoRA building blocks ([`adapt`]).
+//! ([`metrics`]), the LoRA building blocks ([`adapt`]), and what the demo shows: probabilities
+//! ([`inference`]), the catalogue of shipped runs ([`catalog`]) and, with the `image` feature,
+//! decoding any picture into model input (`image_input`).
 //!
 //! It builds for `wasm32-unknown-unknown`. Training-only code sits behind the additive `train`
 //! feature ([`augment`]).
@@ -11,7 +13,11 @@
 pub mod adapt;
 #[cfg(feature = "train")]
 pub mod augment;
+pub mod catalog;
 pub mod data;
+#[cfg(feature = "image")]
+pub mod image_input;
+pub mod inference;
 pub mod metrics;
 pub mod model;
 pub mod preprocess;

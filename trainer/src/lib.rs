@@ -8,3 +8,4 @@ pub mod eval;
 pub mod plots;
 pub mod train;
 pub mod unlearn;
+pub mod web_export;

@@ -16,6 +16,7 @@ use lethe_trainer::eval::{evaluate, format_per_class};
 use lethe_trainer::train::{self, OptimizerKind, TrainConfig, TrainOptions};
 use lethe_trainer::unlearn::run::RunOptions;
 use lethe_trainer::unlearn::{HyperPreset, LoraTargets, MethodKind, SplitLimits, UnlearnConfig};
+use lethe_trainer::web_export::{self, ExportOptions};
 use lethe_trainer::{data_dir, download, unlearn};
 
 #[derive(Parser)]
@@ -42,6 +43,44 @@ enum Command {
     Forget(ForgetArgs),
     /// Run several methods on the same forgetting request and write one comparison report.
     Compare(CompareArgs),
+    /// Class probabilities of image files (PNG, JPEG, GIF, WebP, BMP) under saved weights.
+    Predict(PredictArgs),
+    /// Publish runs to the browser demo: weights, the catalogue and real test-set samples.
+    ExportWeb(ExportWebArgs),
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// Run directory or .bpk file (with manifest.json beside it).
+    #[arg(long)]
+    weights: PathBuf,
+    /// Image files; each is centre-cropped and resized to the model's input size.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// Print JSON (every class's probability) instead of the top three.
+    #[arg(long)]
+    json: bool,
+    /// Compute backend [default: the most capable one compiled in].
+    #[arg(long)]
+    backend: Option<Backend>,
+}
+
+#[derive(Args)]
+struct ExportWebArgs {
+    /// A run directory to publish (repeat): originals and the unlearned runs made from them.
+    #[arg(long = "run", value_name = "DIR", required = true)]
+    runs: Vec<PathBuf>,
+    /// The site's asset directory.
+    #[arg(long, default_value = "static")]
+    out: PathBuf,
+    /// Test images per class to export as sample PNGs (0: leave the samples alone).
+    #[arg(long, default_value_t = 10)]
+    samples_per_class: usize,
+    /// Extra words for a run's note, as RUN_ID=TEXT (repeat), e.g. where its time was measured.
+    #[arg(long = "note", value_name = "RUN_ID=TEXT")]
+    notes: Vec<String>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 /// What to forget and how: the options `forget` and `compare` share.
@@ -292,6 +331,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             unlearn::run::compare(config, &methods, args.epochs, &options)?;
             Ok(())
         }
+        Command::Predict(args) => predict_command(args),
+        Command::ExportWeb(args) => export_web_command(args),
         Command::Train(args) => train_command(args),
         Command::Eval(args) => eval_command(args),
         Command::Download(args) => {
@@ -423,6 +464,66 @@ fn train_command(args: TrainArgs) -> anyhow::Result<()> {
         progress: !args.quiet,
     };
     train::run(config, &options)?;
+    Ok(())
+}
+
+fn predict_command(args: PredictArgs) -> anyhow::Result<()> {
+    let backend = args.backend.unwrap_or_else(Backend::best_available);
+    let device = backend.device()?;
+    let predictions = web_export::predict(&args.weights, &args.images, &device)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&predictions)?);
+    } else {
+        let (_, manifest_file) = lethe_shared::weights::resolve_paths(&args.weights)?;
+        let manifest = lethe_shared::weights::read_manifest(&manifest_file)?;
+        let names: Vec<&str> = manifest.class_names.iter().map(String::as_str).collect();
+        print!("{}", web_export::format_predictions(&predictions, &names));
+    }
+    Ok(())
+}
+
+fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {
+    let test_set = if args.samples_per_class > 0 {
+        let first = args.runs.first().context("name a run with --run")?;
+        let (_, manifest_file) = lethe_shared::weights::resolve_paths(first)?;
+        let dataset = lethe_shared::weights::read_manifest(&manifest_file)?.model.dataset;
+        let dir = data_dir::resolve(args.data.data_dir.as_deref())?;
+        Some(data_dir::load(
+            dataset,
+            &dir,
+            DataSplit::Test,
+            !args.data.no_download,
+        )?)
+    } else {
+        None
+    };
+    let notes = args
+        .notes
+        .iter()
+        .map(|note| {
+            note.split_once('=')
+                .map(|(id, text)| (id.trim().to_owned(), text.trim().to_owned()))
+                .with_context(|| format!("--note `{note}` is not RUN_ID=TEXT"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let options = ExportOptions {
+        runs: args.runs,
+        out: args.out,
+        samples_per_class: args.samples_per_class,
+        notes,
+    };
+    let catalog = web_export::export_web(&options, test_set.as_ref())?;
+    for run in &catalog.runs {
+        println!(
+            "{:<48} {:<10} {:>9} bytes  {}",
+            run.id, run.method_name, run.weights_bytes, run.note
+        );
+    }
+    println!(
+        "wrote {} and {} run(s)",
+        options.out.join("models/index.json").display(),
+        catalog.runs.len()
+    );
     Ok(())
 }
 

@@ -1,5 +1,33 @@
-//! Lethe's browser demo (Leptos, client-side wasm). Placeholder until the browser issue: it will
-//! load the weights in `static/models/` through [`lethe_shared::weights::decode_model`], the
-//! same model code the trainer uses.
+//! # lethe-web
+//!
+//! Lethe's browser demo: a Leptos client-side app that shows one real picture classified by an
+//! original model and by a model that forgot a class, side by side.
+//!
+//! It runs the same model code as the trainer (`lethe_shared::model`), loads the weights
+//! exported by `lethe export-web` into `static/models/`, and keeps every computation it shows —
+//! decoding and resizing pictures, softmax, top-k, before/after deltas — in `lethe_shared`, where
+//! it is unit-tested natively. The modules here only fetch, schedule and render:
+//!
+//! - `engine`: picks WebGPU when the browser offers an adapter, else Burn's CPU backend
+//!   (burn-flex, wasm SIMD), caches loaded models and times each inference;
+//! - `platform`: `fetch`, files, the clock and the canvas;
+//! - `state`: the page's signals and what happens when a selection changes;
+//! - `app`: the components.
+//!
+//! Everything is compiled for `wasm32` only; natively this crate is empty.
 
-pub use lethe_shared::model::Preset;
+#![cfg(target_arch = "wasm32")]
+
+mod app;
+mod engine;
+mod platform;
+mod state;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Entry point: called by the generated JavaScript once the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

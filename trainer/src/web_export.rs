@@ -1,0 +1,349 @@
+//! What the browser demo needs from the trainer: `lethe export-web` (the catalogue of shipped
+//! runs, their weights and real test-set sample images) and `lethe predict` (native class
+//! probabilities for an image file, through the same decoding, normalisation and model code the
+//! page runs — the browser test compares the two).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::module::Module;
+use burn::tensor::Device;
+use lethe_shared::catalog::{CATALOG_FORMAT, Catalog, CatalogRun, Sample, SampleSet};
+use lethe_shared::data::{DatasetKind, ImageDataset};
+use lethe_shared::image_input::{encode_png, prepare_image};
+use lethe_shared::inference::{logits, softmax, top_k};
+use lethe_shared::weights::{self, Manifest};
+use serde::Serialize;
+
+use crate::unlearn::MethodKind;
+use crate::unlearn::report::MethodRow;
+
+/// One image's prediction, as `lethe predict --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    /// The image file.
+    pub image: PathBuf,
+    /// Most probable class.
+    pub predicted: usize,
+    /// Its name.
+    pub predicted_name: String,
+    /// Softmax probability of every class, in label order.
+    pub probabilities: Vec<f32>,
+}
+
+/// Class probabilities of each image under the model in `weights`.
+pub fn predict(
+    weights_path: &Path,
+    images: &[PathBuf],
+    device: &Device,
+) -> anyhow::Result<Vec<Prediction>> {
+    let (manifest, model) = weights::load_run(weights_path, device)
+        .with_context(|| format!("loading {}", weights_path.display()))?;
+    let model = model.valid();
+    let dataset = manifest.model.dataset;
+    images
+        .iter()
+        .map(|path| {
+            let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let prepared =
+                prepare_image(&bytes, dataset).with_context(|| format!("{}", path.display()))?;
+            let row: Vec<f32> = logits(&model, &prepared.planar, dataset, device)
+                .into_data()
+                .iter::<f32>()
+                .collect();
+            let probabilities = softmax(&row);
+            let predicted = top_k(&probabilities, 1)
+                .first()
+                .map(|&(class, _)| class)
+                .context("the model has no classes")?;
+            Ok(Prediction {
+                image: path.clone(),
+                predicted,
+                predicted_name: manifest
+                    .class_names
+                    .get(predicted)
+                    .cloned()
+                    .unwrap_or_else(|| predicted.to_string()),
+                probabilities,
+            })
+        })
+        .collect()
+}
+
+/// Human-readable predictions: the top three classes of each image.
+pub fn format_predictions(predictions: &[Prediction], class_names: &[&str]) -> String {
+    let mut text = String::new();
+    for prediction in predictions {
+        let top: Vec<String> = top_k(&prediction.probabilities, 3)
+            .into_iter()
+            .map(|(class, probability)| {
+                let name = class_names.get(class).copied().unwrap_or("?");
+                format!("{name} {:.2} %", 100.0 * probability)
+            })
+            .collect();
+        text.push_str(&format!(
+            "{}: {}\n",
+            prediction.image.display(),
+            top.join(", ")
+        ));
+    }
+    text
+}
+
+/// What `lethe export-web` writes.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// Run directories (originals and unlearned runs made from them).
+    pub runs: Vec<PathBuf>,
+    /// The site's asset directory (`static/`): `models/` and `samples/` go inside.
+    pub out: PathBuf,
+    /// Test images per class to export as samples (0: keep the existing samples).
+    pub samples_per_class: usize,
+    /// Extra words for a run's one-line note, by run id (e.g. where its time was measured).
+    pub notes: BTreeMap<String, String>,
+}
+
+/// Copy each run's weights and manifest to `out/models/<id>/`, write `out/models/index.json`
+/// and, when asked, sample PNGs of real test images with `out/samples/index.json`.
+/// Everything is checked before anything is written.
+pub fn export_web(
+    options: &ExportOptions,
+    test_set: Option<&ImageDataset>,
+) -> anyhow::Result<Catalog> {
+    if options.runs.is_empty() {
+        bail!("name at least one run directory with --run");
+    }
+    let mut loaded = Vec::new();
+    for dir in &options.runs {
+        let (weights_file, manifest_file) = weights::resolve_paths(dir)?;
+        let manifest = weights::read_manifest(&manifest_file)?;
+        let row = read_row(dir)?;
+        loaded.push((dir.clone(), weights_file, manifest, row));
+    }
+    let originals: Vec<(String, &Manifest)> = loaded
+        .iter()
+        .filter(|(_, _, manifest, _)| manifest.forgotten_classes.is_empty())
+        .map(|(dir, _, manifest, _)| (original_id(dir, manifest), manifest))
+        .collect();
+    let mut runs = Vec::new();
+    let mut copies = Vec::new();
+    for (dir, weights_file, manifest, row) in &loaded {
+        let run = if manifest.forgotten_classes.is_empty() {
+            let id = original_id(dir, manifest);
+            catalog_run(id, None, manifest, row.as_ref(), weights_file)?
+        } else {
+            let matching: Vec<&String> = originals
+                .iter()
+                .filter(|(_, original)| original.model.preset == manifest.model.preset)
+                .filter(|(_, original)| original.model.dataset == manifest.model.dataset)
+                .map(|(id, _)| id)
+                .collect();
+            let original = match matching.as_slice() {
+                [one] => (*one).clone(),
+                [] => bail!(
+                    "{} forgot from a {} model, but no original {} run was given with --run",
+                    dir.display(),
+                    manifest.model.describe(),
+                    manifest.model.preset
+                ),
+                _ => bail!(
+                    "several original {} runs were given; export one per invocation",
+                    manifest.model.preset
+                ),
+            };
+            let classes: Vec<String> = manifest
+                .forgotten_classes
+                .iter()
+                .map(u8::to_string)
+                .collect();
+            let id = format!(
+                "{original}-forget-{}-{}",
+                classes.join("-"),
+                manifest.method
+            );
+            catalog_run(id, Some(original), manifest, row.as_ref(), weights_file)?
+        };
+        let mut run = run;
+        if let Some(extra) = options.notes.get(&run.id) {
+            run.note = format!("{}; {extra}", run.note);
+        }
+        copies.push((weights_file.clone(), dir.clone(), run.id.clone()));
+        runs.push(run);
+    }
+    // Originals first, then by id: a stable catalogue.
+    runs.sort_by(|a, b| {
+        b.is_original()
+            .cmp(&a.is_original())
+            .then(a.id.cmp(&b.id))
+    });
+    let catalog = Catalog {
+        format: CATALOG_FORMAT,
+        runs,
+    };
+    catalog.validate()?;
+    if let Some(unknown) = options
+        .notes
+        .keys()
+        .find(|id| catalog.find(id).is_none())
+    {
+        bail!("--note names `{unknown}`, which is not among the exported runs");
+    }
+
+    let models_dir = options.out.join("models");
+    for (weights_file, dir, id) in &copies {
+        let target = models_dir.join(id);
+        fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+        let (_, manifest_file) = weights::resolve_paths(dir)?;
+        copy_unless_same(weights_file, &target.join("model.bpk"))?;
+        copy_unless_same(&manifest_file, &target.join("manifest.json"))?;
+    }
+    weights::write_atomic(&models_dir.join("index.json"), catalog.to_json().as_bytes())?;
+
+    if options.samples_per_class > 0 {
+        let test_set = test_set.context("sample export needs the test set")?;
+        export_samples(test_set, options.samples_per_class, &options.out)?;
+    }
+    Ok(catalog)
+}
+
+/// Originals keep their directory's name (`resnet20-cifar10`), else `<preset>-<dataset>`.
+fn original_id(dir: &Path, manifest: &Manifest) -> String {
+    let dir = if dir.extension().is_some_and(|ext| ext == "bpk") {
+        dir.parent().unwrap_or(dir)
+    } else {
+        dir
+    };
+    dir.file_name()
+        .and_then(|name| name.to_str())
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{}-{}", manifest.model.preset, manifest.model.dataset))
+}
+
+/// `row.json` of an unlearning run (RTE, peak memory, epochs), when present.
+fn read_row(dir: &Path) -> anyhow::Result<Option<MethodRow>> {
+    let path = dir.join("row.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let row = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(Some(row))
+}
+
+fn catalog_run(
+    id: String,
+    original: Option<String>,
+    manifest: &Manifest,
+    row: Option<&MethodRow>,
+    weights_file: &Path,
+) -> anyhow::Result<CatalogRun> {
+    let weights_bytes = fs::metadata(weights_file)
+        .with_context(|| format!("reading {}", weights_file.display()))?
+        .len();
+    let mut metrics: BTreeMap<String, f64> = manifest.metrics.clone();
+    let method_name = if original.is_none() {
+        String::from("Original")
+    } else {
+        MethodKind::ALL
+            .iter()
+            .find(|kind| kind.name() == manifest.method)
+            .map(|kind| kind.display_name().to_owned())
+            .unwrap_or_else(|| manifest.method.clone())
+    };
+    let mut note = match manifest.metrics.get("test_accuracy") {
+        Some(accuracy) => format!("{}, {accuracy:.2} % test accuracy", manifest.model.describe()),
+        None => manifest.model.describe(),
+    };
+    if let Some(row) = row {
+        metrics.insert("unlearning_seconds".into(), row.seconds);
+        metrics.insert("epochs".into(), row.epochs as f64);
+        if let Some(peak) = row.peak_rss_mib {
+            metrics.insert("peak_rss_mib".into(), peak);
+        }
+        note = format!("{method_name}, {} epoch(s)", row.epochs);
+        if let Some(config) = &row.config {
+            if let Some(limit) = config.limits.retain {
+                note.push_str(&format!(", first {limit} images of D_r"));
+            } else {
+                note.push_str(", full D_r");
+            }
+            note.push_str(&format!(", {} backend", config_backend(manifest)));
+        }
+    }
+    Ok(CatalogRun {
+        id: id.clone(),
+        model: manifest.model.clone(),
+        method: manifest.method.clone(),
+        method_name,
+        original,
+        forgotten_classes: manifest.forgotten_classes.clone(),
+        weights: format!("models/{id}/model.bpk"),
+        weights_bytes,
+        metrics,
+        per_class_accuracy: manifest.per_class_accuracy.clone(),
+        note,
+    })
+}
+
+fn config_backend(manifest: &Manifest) -> String {
+    manifest
+        .config
+        .get("backend")
+        .and_then(|backend| backend.as_str())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+fn copy_unless_same(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let same = match (fs::canonicalize(from), fs::canonicalize(to)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if !same {
+        let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        weights::write_atomic(to, &bytes)?;
+    }
+    Ok(())
+}
+
+/// The first `per_class` images of each class of the **test** set as PNGs, with an index.
+fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyhow::Result<()> {
+    let dataset: DatasetKind = test_set.kind;
+    let samples_dir = out.join("samples");
+    fs::create_dir_all(&samples_dir)
+        .with_context(|| format!("creating {}", samples_dir.display()))?;
+    let mut taken = vec![0usize; dataset.class_names().len()];
+    let mut samples = Vec::new();
+    for index in 0..test_set.len() {
+        let label = test_set.label(index);
+        let Some(count) = taken.get_mut(usize::from(label)) else {
+            continue;
+        };
+        if *count >= per_class {
+            continue;
+        }
+        *count += 1;
+        let name = format!("{}-{:05}.png", dataset.class_names()[usize::from(label)], index);
+        let png = encode_png(
+            test_set.image(index),
+            dataset.channels(),
+            dataset.image_size(),
+        )?;
+        weights::write_atomic(&samples_dir.join(&name), &png)?;
+        samples.push(Sample {
+            file: format!("samples/{name}"),
+            label,
+            test_index: index,
+        });
+        if taken.iter().all(|&count| count >= per_class) {
+            break;
+        }
+    }
+    let set = SampleSet { dataset, samples };
+    let json = serde_json::to_string_pretty(&set)?;
+    weights::write_atomic(&samples_dir.join("index.json"), json.as_bytes())?;
+    Ok(())
+}
