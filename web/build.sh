@@ -30,11 +30,11 @@ if [ "$installed" != "$locked" ]; then
   exit 1
 fi
 
-cargo build -p lethe-web --release --target wasm32-unknown-unknown
+cargo build -p lethe-web --profile wasm-release --target wasm32-unknown-unknown
 rm -rf "$out"
 mkdir -p "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$out/pkg" \
-  "$target_dir/wasm32-unknown-unknown/release/lethe_web.wasm"
+  "$target_dir/wasm32-unknown-unknown/wasm-release/lethe_web.wasm"
 if [ -n "${WASM_OPT:-}" ]; then
   "$WASM_OPT" -O3 --enable-simd --enable-bulk-memory --enable-reference-types \
     "$out/pkg/lethe_web_bg.wasm" -o "$out/pkg/lethe_web_bg.wasm"

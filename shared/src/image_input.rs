@@ -44,7 +44,9 @@ pub enum ImageInputError {
         format: String,
     },
     /// Wider or taller than [`MAX_SIDE`], or would need more than [`MAX_DECODE_ALLOC`] to decode.
-    #[error("the image is too large to decode safely ({detail}); at most {MAX_SIDE}×{MAX_SIDE} pixels")]
+    #[error(
+        "the image is too large to decode safely ({detail}); at most {MAX_SIDE}×{MAX_SIDE} pixels"
+    )]
     TooLarge {
         /// What the decoder reported.
         detail: String,
@@ -194,7 +196,9 @@ mod tests {
     use super::*;
 
     fn planar_gradient(size: usize) -> Vec<u8> {
-        (0..3 * size * size).map(|index| (index % 251) as u8).collect()
+        (0..3 * size * size)
+            .map(|index| (index % 251) as u8)
+            .collect()
     }
 
     #[test]
@@ -207,7 +211,10 @@ mod tests {
         assert_eq!(prepared.planar, planar);
         assert_eq!(prepared.original_size, (32, 32));
         assert_eq!(prepared.rgba().len(), 32 * 32 * 4);
-        assert_eq!(&prepared.rgba()[..4], &[planar[0], planar[1024], planar[2048], 255]);
+        assert_eq!(
+            &prepared.rgba()[..4],
+            &[planar[0], planar[1024], planar[2048], 255]
+        );
     }
 
     #[test]

@@ -119,6 +119,9 @@ struct UnlearnArgs {
     /// PruneLoRA: keep pruned channels dead through the LoRA delta too (enables --slim).
     #[arg(long)]
     lora_respect_mask: bool,
+    /// LoRA/PruneLoRA/RFA: also train BatchNorm γ and β (the spec freezes them).
+    #[arg(long)]
+    lora_train_norm: bool,
     /// LoRA rank [default: 8 ResNets, 16 ViTs].
     #[arg(long)]
     lora_rank: Option<usize>,
@@ -398,6 +401,7 @@ fn unlearn_setup(
     config.prune_amount = args.prune_amount;
     config.mask = args.mask;
     config.lora_respect_mask = args.lora_respect_mask;
+    config.lora_train_norm = args.lora_train_norm;
     config.lora_rank = args.lora_rank;
     config.lora_alpha = args.lora_alpha;
     config.lora_dropout = args.lora_dropout;
@@ -486,7 +490,9 @@ fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {
     let test_set = if args.samples_per_class > 0 {
         let first = args.runs.first().context("name a run with --run")?;
         let (_, manifest_file) = lethe_shared::weights::resolve_paths(first)?;
-        let dataset = lethe_shared::weights::read_manifest(&manifest_file)?.model.dataset;
+        let dataset = lethe_shared::weights::read_manifest(&manifest_file)?
+            .model
+            .dataset;
         let dir = data_dir::resolve(args.data.data_dir.as_deref())?;
         Some(data_dir::load(
             dataset,

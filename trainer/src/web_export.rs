@@ -173,21 +173,13 @@ pub fn export_web(
         runs.push(run);
     }
     // Originals first, then by id: a stable catalogue.
-    runs.sort_by(|a, b| {
-        b.is_original()
-            .cmp(&a.is_original())
-            .then(a.id.cmp(&b.id))
-    });
+    runs.sort_by(|a, b| b.is_original().cmp(&a.is_original()).then(a.id.cmp(&b.id)));
     let catalog = Catalog {
         format: CATALOG_FORMAT,
         runs,
     };
     catalog.validate()?;
-    if let Some(unknown) = options
-        .notes
-        .keys()
-        .find(|id| catalog.find(id).is_none())
-    {
+    if let Some(unknown) = options.notes.keys().find(|id| catalog.find(id).is_none()) {
         bail!("--note names `{unknown}`, which is not among the exported runs");
     }
 
@@ -254,7 +246,10 @@ fn catalog_run(
             .unwrap_or_else(|| manifest.method.clone())
     };
     let mut note = match manifest.metrics.get("test_accuracy") {
-        Some(accuracy) => format!("{}, {accuracy:.2} % test accuracy", manifest.model.describe()),
+        Some(accuracy) => format!(
+            "{}, {accuracy:.2} % test accuracy",
+            manifest.model.describe()
+        ),
         None => manifest.model.describe(),
     };
     if let Some(row) = row {
@@ -326,7 +321,11 @@ fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyh
             continue;
         }
         *count += 1;
-        let name = format!("{}-{:05}.png", dataset.class_names()[usize::from(label)], index);
+        let name = format!(
+            "{}-{:05}.png",
+            dataset.class_names()[usize::from(label)],
+            index
+        );
         let png = encode_png(
             test_set.image(index),
             dataset.channels(),

@@ -128,21 +128,20 @@ fn Controls(state: DemoState) -> impl IntoView {
     };
     let originals = move || {
         let selected = state.original.get();
-        catalog()
-            .map(|catalog| {
-                catalog
-                    .originals()
-                    .into_iter()
-                    .map(|run| {
-                        let chosen = selected.as_deref() == Some(run.id.as_str());
-                        view! {
-                            <option value=run.id.clone() selected=chosen>
-                                {format!("{} ({})", run.title(), format_bytes(run.weights_bytes))}
-                            </option>
-                        }
-                    })
-                    .collect_view()
-            })
+        catalog().map(|catalog| {
+            catalog
+                .originals()
+                .into_iter()
+                .map(|run| {
+                    let chosen = selected.as_deref() == Some(run.id.as_str());
+                    view! {
+                        <option value=run.id.clone() selected=chosen>
+                            {format!("{} ({})", run.title(), format_bytes(run.weights_bytes))}
+                        </option>
+                    }
+                })
+                .collect_view()
+        })
     };
     let forgotten_sets = move || {
         let original = state.original.get().unwrap_or_default();
@@ -244,10 +243,12 @@ fn Gallery(state: DemoState) -> impl IntoView {
         let selected = state.class_filter.get();
         let dataset = state.dataset();
         let forgotten = state.forgotten.get();
-        let mut options = vec![view! {
-            <option value="all" selected=selected.is_none()>"all classes"</option>
-        }
-        .into_any()];
+        let mut options = vec![
+            view! {
+                <option value="all" selected=selected.is_none()>"all classes"</option>
+            }
+            .into_any(),
+        ];
         for (class, name) in dataset.class_names().iter().enumerate() {
             let class = class as u8;
             let label = if forgotten.contains(&class) {
@@ -275,7 +276,12 @@ fn Gallery(state: DemoState) -> impl IntoView {
                 set.of_class(filter)
                     .cloned()
                     .map(|sample| {
-                        let name = sample.file.rsplit('/').next().unwrap_or_default().to_owned();
+                        let name = sample
+                            .file
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned();
                         let chosen = current.as_deref() == Some(name.as_str());
                         let title = format!(
                             "{} (test image #{})",
@@ -463,7 +469,9 @@ fn ModelColumn(
         .enumerate()
         .map(|(class, &probability)| {
             let is_forgotten = u8::try_from(class).is_ok_and(|class| forgotten.contains(&class));
-            let delta = deltas.as_ref().and_then(|deltas| deltas.get(class).copied());
+            let delta = deltas
+                .as_ref()
+                .and_then(|deltas| deltas.get(class).copied());
             view! {
                 <div class="bar-row" class:forgotten=is_forgotten class:top=class == predicted>
                     <span class="class-name">{names.get(class).cloned().unwrap_or_default()}</span>
@@ -529,7 +537,9 @@ fn Metrics(state: DemoState) -> impl IntoView {
             rows.push(run.clone());
         }
         if let Some(run) = &retrain
-            && unlearned.as_ref().is_none_or(|unlearned| unlearned.id != run.id)
+            && unlearned
+                .as_ref()
+                .is_none_or(|unlearned| unlearned.id != run.id)
         {
             rows.push(run.clone());
         }
@@ -590,7 +600,11 @@ fn Metrics(state: DemoState) -> impl IntoView {
 }
 
 /// Grouped SVG bars: each class's test accuracy under the original and the unlearned model.
-fn per_class_chart(original: &CatalogRun, unlearned: &CatalogRun, forgotten: &[u8]) -> impl IntoView {
+fn per_class_chart(
+    original: &CatalogRun,
+    unlearned: &CatalogRun,
+    forgotten: &[u8],
+) -> impl IntoView {
     const WIDTH: f64 = 560.0;
     const HEIGHT: f64 = 220.0;
     const TOP: f64 = 20.0;
@@ -655,10 +669,10 @@ fn per_class_chart(original: &CatalogRun, unlearned: &CatalogRun, forgotten: &[u
                 {ticks}
                 {groups}
                 <g class="legend">
-                    <rect class="before" x="40" y="198" width="10" height="10"></rect>
-                    <text x="54" y="207">"original"</text>
-                    <rect class="after" x="120" y="198" width="10" height="10"></rect>
-                    <text x="134" y="207">{unlearned.method_name.clone()}</text>
+                    <rect class="before" x="40" y="2" width="10" height="10"></rect>
+                    <text x="54" y="11">"original"</text>
+                    <rect class="after" x="120" y="2" width="10" height="10"></rect>
+                    <text x="134" y="11">{unlearned.method_name.clone()}</text>
                 </g>
             </svg>
             <figcaption>

@@ -65,7 +65,10 @@ impl Engine {
         } else {
             match Device::wgpu_options().init_async().await {
                 Ok(device) => (device, ActiveBackend::WebGpu),
-                Err(error) => cpu(&format!("no WebGPU adapter ({error:?})")),
+                Err(error) => {
+                    web_sys::console::info_1(&format!("WebGPU unavailable: {error:?}").into());
+                    cpu("the browser offered no WebGPU adapter")
+                }
             }
         };
         Engine {

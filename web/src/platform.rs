@@ -64,9 +64,9 @@ pub async fn fetch_text(url: &str) -> Result<String, DemoError> {
 
 /// The bytes of a file the user picked or dropped.
 pub async fn read_file(file: &File) -> Result<Vec<u8>, DemoError> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|error| DemoError::Browser(format!("reading {}: {}", file.name(), describe(&error))))?;
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|error| {
+        DemoError::Browser(format!("reading {}: {}", file.name(), describe(&error)))
+    })?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 

@@ -134,7 +134,8 @@ impl DemoState {
     /// first sample of the forgotten class.
     pub fn start(self) {
         spawn_local(async move {
-            self.status.set(Some("starting the inference engine…".into()));
+            self.status
+                .set(Some("starting the inference engine…".into()));
             let started = Rc::new(Engine::start().await);
             self.backend.set(Some(started.backend().clone()));
             ENGINE.with(|engine| *engine.borrow_mut() = Some(started));
@@ -239,7 +240,12 @@ impl DemoState {
             });
             match prepared {
                 Ok(prepared) => state.image.set(Some(InputImage {
-                    name: sample.file.rsplit('/').next().unwrap_or_default().to_owned(),
+                    name: sample
+                        .file
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
                     label: Some(sample.label),
                     prepared,
                 })),
@@ -310,7 +316,8 @@ impl DemoState {
         unlearned: &CatalogRun,
         image: &InputImage,
     ) -> Result<Comparison, DemoError> {
-        let engine = engine().ok_or_else(|| DemoError::Browser("the engine is not ready".into()))?;
+        let engine =
+            engine().ok_or_else(|| DemoError::Browser("the engine is not ready".into()))?;
         let mut models = Vec::new();
         for run in [original, unlearned] {
             if !engine.is_loaded(run) {
@@ -324,8 +331,12 @@ impl DemoState {
             models.push(engine.model(run).await?);
         }
         self.status.set(Some("classifying…".into()));
-        let before = engine.classify(&models[0], original, &image.prepared).await?;
-        let after = engine.classify(&models[1], unlearned, &image.prepared).await?;
+        let before = engine
+            .classify(&models[0], original, &image.prepared)
+            .await?;
+        let after = engine
+            .classify(&models[1], unlearned, &image.prepared)
+            .await?;
         Ok(Comparison {
             image_name: image.name.clone(),
             original_id: original.id.clone(),

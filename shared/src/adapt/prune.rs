@@ -188,7 +188,8 @@ pub fn prune_l2(
 /// Re-apply `mask`: with `base`, zero the pruned channels of the base weights (plus BatchNorm
 /// γ/β or bias when the mask has `dead_channels`); with `adapters`, zero the pruned output
 /// channels of attached LoRA adapters' up projections, so the merged delta leaves them zero
-/// too (`--lora-respect-mask`).
+/// too (`--lora-respect-mask`); a mask with `dead_channels` then also re-zeroes BatchNorm γ/β of
+/// pruned channels, which may train (`--lora-train-norm`).
 ///
 /// # Errors
 /// [`AdaptError::MaskMismatch`] when a masked layer is missing or has another width.
@@ -218,10 +219,11 @@ pub fn apply_mask(
                 }
                 if base {
                     update_param(&mut conv_bn.conv.weight, |w| mask_conv_output(w, &values));
-                    if mask.dead_channels {
-                        update_param(&mut conv_bn.bn.gamma, |g| mask_vector(g, &values));
-                        update_param(&mut conv_bn.bn.beta, |b| mask_vector(b, &values));
-                    }
+                }
+                // Dead channels stay dead even when BatchNorm's affine parameters train.
+                if mask.dead_channels && (base || adapters) {
+                    update_param(&mut conv_bn.bn.gamma, |g| mask_vector(g, &values));
+                    update_param(&mut conv_bn.bn.beta, |b| mask_vector(b, &values));
                 }
                 if adapters && let Some(adapter) = &mut conv_bn.lora {
                     update_param(&mut adapter.b.weight, |w| mask_conv_output(w, &values));

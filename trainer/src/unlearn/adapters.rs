@@ -91,7 +91,8 @@ pub fn lora_config(context: &UnlearnContext<'_>) -> LoraConfig {
 }
 
 /// Freeze `model`'s weights (BatchNorm keeps updating its running statistics), attach adapters
-/// to the configured layers and, for ResNets, make the classifier fully trainable again.
+/// to the configured layers and, for ResNets, make the classifier fully trainable again; with
+/// `lora_train_norm`, BatchNorm γ and β train too.
 pub fn with_adapters(
     context: &UnlearnContext<'_>,
     model: Classifier,
@@ -114,17 +115,20 @@ pub fn with_adapters(
         adapted.len(),
         adapted.join(", ")
     );
-    if matches!(context.model_config.architecture, Architecture::ResNet(_)) {
-        model.for_each_layer_mut(&mut |name, layer| {
-            if name == "head"
-                && let LayerMut::Dense(head) = layer
-            {
-                head.weight = head.weight.clone().set_require_grad(true);
-                if let Some(bias) = head.bias.take() {
-                    head.bias = Some(bias.set_require_grad(true));
-                }
+    let resnet = matches!(context.model_config.architecture, Architecture::ResNet(_));
+    let train_norm = context.config.lora_train_norm;
+    model.for_each_layer_mut(&mut |name, layer| match layer {
+        LayerMut::Dense(head) if resnet && name == "head" => {
+            head.weight = head.weight.clone().set_require_grad(true);
+            if let Some(bias) = head.bias.take() {
+                head.bias = Some(bias.set_require_grad(true));
             }
-        });
-    }
+        }
+        LayerMut::Conv(conv_bn) if train_norm => {
+            conv_bn.bn.gamma = conv_bn.bn.gamma.clone().set_require_grad(true);
+            conv_bn.bn.beta = conv_bn.bn.beta.clone().set_require_grad(true);
+        }
+        _ => {}
+    });
     Ok(model)
 }

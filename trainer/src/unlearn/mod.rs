@@ -257,6 +257,10 @@ pub struct UnlearnConfig {
     pub mask: Option<MaskMode>,
     /// Keep pruned channels dead through the LoRA delta too, so they can be removed at export.
     pub lora_respect_mask: bool,
+    /// LoRA-based methods: also train the BatchNorm scale and shift (γ, β) of the adapted
+    /// model (off in the spec, which freezes BN affine parameters).
+    #[serde(default)]
+    pub lora_train_norm: bool,
     /// LoRA rank; `None` = the preset's (8 for ResNets, 16 for ViTs).
     pub lora_rank: Option<usize>,
     /// LoRA α; `None` = 2 × rank.
@@ -294,6 +298,7 @@ impl UnlearnConfig {
             prune_amount: 0.5,
             mask: None,
             lora_respect_mask: false,
+            lora_train_norm: false,
             lora_rank: None,
             lora_alpha: None,
             lora_dropout: 0.1,

@@ -1,0 +1,180 @@
+//! What the browser demo loads: the shipped catalogue (`static/models/index.json`), its weights,
+//! the sample images (real CIFAR-10 test images), and `lethe export-web` / `lethe predict`, whose
+//! probabilities the browser test compares with the page's.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use lethe_shared::catalog::{Catalog, SampleSet};
+use lethe_shared::data::{DataSplit, DatasetKind};
+use lethe_shared::image_input::prepare_image;
+use lethe_shared::inference::{logits, softmax};
+use lethe_shared::weights::{self, decode_model};
+use lethe_tests::{data_dir, manifest_dir};
+use lethe_trainer::web_export::{ExportOptions, export_web, predict};
+
+fn static_dir() -> std::path::PathBuf {
+    manifest_dir().join("../static")
+}
+
+#[test]
+fn the_shipped_catalogue_is_consistent_and_every_model_loads() {
+    let text = fs::read_to_string(static_dir().join("models/index.json")).unwrap();
+    let catalog = Catalog::from_json(&text).unwrap();
+    assert!(!catalog.originals().is_empty());
+    let device = Device::flex();
+    for run in &catalog.runs {
+        let bytes = fs::read(static_dir().join(&run.weights)).unwrap();
+        assert_eq!(bytes.len() as u64, run.weights_bytes, "{}", run.id);
+        decode_model(bytes, &run.model, &device).unwrap_or_else(|error| panic!("{}: {error}", run.id));
+        let manifest =
+            weights::read_manifest(&static_dir().join(&run.weights).with_file_name("manifest.json"))
+                .unwrap();
+        assert_eq!(manifest.model, run.model, "{}", run.id);
+        assert_eq!(manifest.forgotten_classes, run.forgotten_classes, "{}", run.id);
+        if !run.is_original() {
+            for key in ["ua", "mia_efficacy", "ra", "ta", "unlearning_seconds"] {
+                assert!(run.metrics.contains_key(key), "{} lacks {key}", run.id);
+            }
+        }
+    }
+    // The demo's point: at least one original has an unlearned model and its Retrain.
+    let original = &catalog.originals()[0].id;
+    let sets = catalog.forgotten_sets(original);
+    assert!(!sets.is_empty());
+    assert!(catalog.retrain_for(original, &sets[0]).is_some());
+}
+
+#[test]
+fn shipped_samples_are_real_test_images_pixel_for_pixel() {
+    let text = fs::read_to_string(static_dir().join("samples/index.json")).unwrap();
+    let samples = SampleSet::from_json(&text).unwrap();
+    assert_eq!(samples.dataset, DatasetKind::Cifar10);
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap();
+    let mut per_class = BTreeMap::new();
+    for sample in &samples.samples {
+        *per_class.entry(sample.label).or_insert(0) += 1;
+        assert_eq!(test_set.label(sample.test_index), sample.label);
+        let png = fs::read(static_dir().join(&sample.file)).unwrap();
+        let prepared = prepare_image(&png, DatasetKind::Cifar10).unwrap();
+        assert_eq!(
+            prepared.planar,
+            test_set.image(sample.test_index),
+            "{}",
+            sample.file
+        );
+    }
+    assert_eq!(per_class.len(), 10);
+    assert!(per_class.values().all(|&count| count == 10));
+}
+
+#[test]
+fn predict_on_a_sample_png_equals_the_model_on_the_dataset_image() {
+    let device = Device::flex();
+    let run = static_dir().join("models/resnet20-cifar10");
+    let samples: SampleSet = SampleSet::from_json(
+        &fs::read_to_string(static_dir().join("samples/index.json")).unwrap(),
+    )
+    .unwrap();
+    let chosen: Vec<_> = samples.samples.iter().step_by(17).collect();
+    let files: Vec<_> = chosen
+        .iter()
+        .map(|sample| static_dir().join(&sample.file))
+        .collect();
+    let predictions = predict(&run, &files, &device).unwrap();
+
+    let (_, model) = weights::load_run(&run, &device).unwrap();
+    let model = model.valid();
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap();
+    for (sample, prediction) in chosen.iter().zip(&predictions) {
+        let row: Vec<f32> = logits(
+            &model,
+            test_set.image(sample.test_index),
+            DatasetKind::Cifar10,
+            &device,
+        )
+        .into_data()
+        .iter::<f32>()
+        .collect();
+        let expected = softmax(&row);
+        assert_eq!(prediction.probabilities, expected, "{}", sample.file);
+        let sum: f32 = prediction.probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn predict_refuses_a_non_image_clearly() {
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    fs::write(&text, "hello").unwrap();
+    let error = predict(
+        &static_dir().join("models/resnet20-cifar10"),
+        &[text],
+        &device,
+    )
+    .unwrap_err();
+    assert!(format!("{error:#}").contains("not an image"), "{error:#}");
+}
+
+#[test]
+fn export_web_writes_a_catalogue_weights_and_samples() {
+    let out = tempfile::tempdir().unwrap();
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap();
+    let shipped = static_dir().join("models");
+    let options = ExportOptions {
+        runs: vec![
+            shipped.join("resnet20-cifar10"),
+            shipped.join("resnet20-cifar10-forget-3-prunelora"),
+        ],
+        out: out.path().to_owned(),
+        samples_per_class: 2,
+        notes: BTreeMap::from([(
+            "resnet20-cifar10-forget-3-prunelora".to_owned(),
+            "a note".to_owned(),
+        )]),
+    };
+    let catalog = export_web(&options, Some(&test_set)).unwrap();
+    let ids: Vec<&str> = catalog.runs.iter().map(|run| run.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["resnet20-cifar10", "resnet20-cifar10-forget-3-prunelora"]
+    );
+    assert!(catalog.runs[1].note.ends_with("a note"));
+    let written =
+        Catalog::from_json(&fs::read_to_string(out.path().join("models/index.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, catalog);
+    for run in &catalog.runs {
+        assert!(out.path().join(&run.weights).is_file());
+    }
+    let samples = SampleSet::from_json(
+        &fs::read_to_string(out.path().join("samples/index.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(samples.samples.len(), 20);
+
+    // An unlearned run without its original is refused before anything is written.
+    let lonely = tempfile::tempdir().unwrap();
+    let error = export_web(
+        &ExportOptions {
+            runs: vec![shipped.join("resnet20-cifar10-forget-3-prunelora")],
+            out: lonely.path().to_owned(),
+            samples_per_class: 0,
+            notes: BTreeMap::new(),
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(format!("{error:#}").contains("no original"), "{error:#}");
+    assert!(!lonely.path().join("models").exists());
+}
