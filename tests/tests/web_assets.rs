@@ -28,12 +28,20 @@ fn the_shipped_catalogue_is_consistent_and_every_model_loads() {
     for run in &catalog.runs {
         let bytes = fs::read(static_dir().join(&run.weights)).unwrap();
         assert_eq!(bytes.len() as u64, run.weights_bytes, "{}", run.id);
-        decode_model(bytes, &run.model, &device).unwrap_or_else(|error| panic!("{}: {error}", run.id));
-        let manifest =
-            weights::read_manifest(&static_dir().join(&run.weights).with_file_name("manifest.json"))
-                .unwrap();
+        decode_model(bytes, &run.model, &device)
+            .unwrap_or_else(|error| panic!("{}: {error}", run.id));
+        let manifest = weights::read_manifest(
+            &static_dir()
+                .join(&run.weights)
+                .with_file_name("manifest.json"),
+        )
+        .unwrap();
         assert_eq!(manifest.model, run.model, "{}", run.id);
-        assert_eq!(manifest.forgotten_classes, run.forgotten_classes, "{}", run.id);
+        assert_eq!(
+            manifest.forgotten_classes, run.forgotten_classes,
+            "{}",
+            run.id
+        );
         if !run.is_original() {
             for key in ["ua", "mia_efficacy", "ra", "ta", "unlearning_seconds"] {
                 assert!(run.metrics.contains_key(key), "{} lacks {key}", run.id);
@@ -76,10 +84,9 @@ fn shipped_samples_are_real_test_images_pixel_for_pixel() {
 fn predict_on_a_sample_png_equals_the_model_on_the_dataset_image() {
     let device = Device::flex();
     let run = static_dir().join("models/resnet20-cifar10");
-    let samples: SampleSet = SampleSet::from_json(
-        &fs::read_to_string(static_dir().join("samples/index.json")).unwrap(),
-    )
-    .unwrap();
+    let samples: SampleSet =
+        SampleSet::from_json(&fs::read_to_string(static_dir().join("samples/index.json")).unwrap())
+            .unwrap();
     let chosen: Vec<_> = samples.samples.iter().step_by(17).collect();
     let files: Vec<_> = chosen
         .iter()
@@ -157,10 +164,9 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
     for run in &catalog.runs {
         assert!(out.path().join(&run.weights).is_file());
     }
-    let samples = SampleSet::from_json(
-        &fs::read_to_string(out.path().join("samples/index.json")).unwrap(),
-    )
-    .unwrap();
+    let samples =
+        SampleSet::from_json(&fs::read_to_string(out.path().join("samples/index.json")).unwrap())
+            .unwrap();
     assert_eq!(samples.samples.len(), 20);
 
     // An unlearned run without its original is refused before anything is written.
