@@ -311,6 +311,36 @@ fn respect_mask_keeps_the_merged_delta_out_of_pruned_channels() {
 }
 
 #[test]
+fn adapter_masking_re_zeroes_batch_norm_of_dead_channels() {
+    // `--lora-respect-mask --lora-train-norm`: the base stays frozen (mask re-applied to the
+    // adapters only), but BatchNorm γ/β train, so they must be re-zeroed on dead channels too.
+    let device = Device::flex();
+    let patterns = vec!["blocks.*.layers.*".to_owned()];
+    let (_, mut model) = model(Preset::Resnet20, &device);
+    let mask = prune::prune_l2(&mut model, &patterns, 0.5, true).unwrap();
+    lora::attach(&mut model, &patterns, &LORA, &device).unwrap();
+    // "Training" moved every γ/β away from zero.
+    let mut model = model.map(&mut randomize(&device));
+    prune::apply_mask(&mut model, &mask, false, true).unwrap();
+    let mut checked = 0;
+    model.for_each_layer_mut(&mut |name, layer| {
+        if let (Some(keep), LayerMut::Conv(conv_bn)) = (mask.layers.get(name), layer) {
+            let gamma: Vec<f32> = conv_bn.bn.gamma.val().into_data().iter::<f32>().collect();
+            let beta: Vec<f32> = conv_bn.bn.beta.val().into_data().iter::<f32>().collect();
+            for (channel, kept) in keep.iter().enumerate() {
+                if !kept {
+                    assert_eq!((gamma[channel], beta[channel]), (0.0, 0.0), "{name}");
+                    checked += 1;
+                } else {
+                    assert_ne!(gamma[channel], 0.0, "{name}: a kept channel was zeroed");
+                }
+            }
+        }
+    });
+    assert!(checked > 0);
+}
+
+#[test]
 fn slim_export_removes_dead_inner_channels_with_the_same_logits() {
     let device = Device::flex();
     let patterns = vec!["blocks.*.layers.*".to_owned(), "stem".to_owned()];

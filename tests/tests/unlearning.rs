@@ -79,11 +79,13 @@ fn every_method_lowers_accuracy_on_the_forgotten_class() {
     }
 }
 
-#[test]
-fn prunelora_with_respect_mask_slims_to_fewer_params_with_identical_predictions() {
+/// PruneLoRA with `--lora-respect-mask` (and optionally trainable BatchNorm γ/β), then `--slim`:
+/// the pruned channels must still be dead, so slimming removes them without changing a logit.
+fn check_respect_mask_slim(train_norm: bool) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = quick_config(MethodKind::Prunelora);
     config.lora_respect_mask = true;
+    config.lora_train_norm = train_norm;
     let out = dir.path().join("prunelora");
     let report = forget(
         config,
@@ -98,6 +100,16 @@ fn prunelora_with_respect_mask_slims_to_fewer_params_with_identical_predictions(
     assert_eq!(slim.identical_predictions, slim.compared, "{slim:?}");
     assert!(slim.max_logit_difference <= 1e-4, "{slim:?}");
     assert!(out.join("slim/model.bpk").is_file());
+}
+
+#[test]
+fn prunelora_with_respect_mask_slims_to_fewer_params_with_identical_predictions() {
+    check_respect_mask_slim(false);
+}
+
+#[test]
+fn respect_mask_with_trainable_batch_norm_still_slims_exactly() {
+    check_respect_mask_slim(true);
 }
 
 #[test]
