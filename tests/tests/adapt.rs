@@ -288,14 +288,20 @@ fn kept_masks_hold_pruned_weights_at_zero_and_dropped_masks_let_them_regrow() {
     assert!(pruned_norm(&dropped) > 0.0);
 }
 
+/// A ResNet-20 pruned with dead channels and adapted on its block convs, then randomised as if
+/// trained: every base weight, γ/β and adapter moved, pruned channels included.
+fn pruned_adapted_and_trained(device: &Device) -> (PruneMask, Classifier) {
+    let patterns = vec!["blocks.*.layers.*".to_owned()];
+    let (_, mut model) = model(Preset::Resnet20, device);
+    let mask = prune::prune_l2(&mut model, &patterns, 0.5, true).unwrap();
+    lora::attach(&mut model, &patterns, &LORA, device).unwrap();
+    (mask, model.map(&mut randomize(device)))
+}
+
 #[test]
 fn respect_mask_keeps_the_merged_delta_out_of_pruned_channels() {
     let device = Device::flex();
-    let patterns = vec!["blocks.*.layers.*".to_owned()];
-    let (_, mut model) = model(Preset::Resnet20, &device);
-    let mask = prune::prune_l2(&mut model, &patterns, 0.5, true).unwrap();
-    lora::attach(&mut model, &patterns, &LORA, &device).unwrap();
-    let mut model = model.map(&mut randomize(&device));
+    let (mask, mut model) = pruned_adapted_and_trained(&device);
     // Randomize touched the base too: re-apply both masks, as training does after each step.
     prune::apply_mask(&mut model, &mask, true, true).unwrap();
     lora::merge(&mut model);
@@ -315,12 +321,7 @@ fn adapter_masking_re_zeroes_batch_norm_of_dead_channels() {
     // `--lora-respect-mask --lora-train-norm`: the base stays frozen (mask re-applied to the
     // adapters only), but BatchNorm γ/β train, so they must be re-zeroed on dead channels too.
     let device = Device::flex();
-    let patterns = vec!["blocks.*.layers.*".to_owned()];
-    let (_, mut model) = model(Preset::Resnet20, &device);
-    let mask = prune::prune_l2(&mut model, &patterns, 0.5, true).unwrap();
-    lora::attach(&mut model, &patterns, &LORA, &device).unwrap();
-    // "Training" moved every γ/β away from zero.
-    let mut model = model.map(&mut randomize(&device));
+    let (mask, mut model) = pruned_adapted_and_trained(&device);
     prune::apply_mask(&mut model, &mask, false, true).unwrap();
     let mut checked = 0;
     model.for_each_layer_mut(&mut |name, layer| {
