@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use lethe_shared::data::split::ForgetRequest;
 use lethe_tests::{data_dir, manifest_dir};
 use lethe_trainer::backend::Backend;
-use lethe_trainer::unlearn::run::{RunOptions, forget};
+use lethe_trainer::unlearn::run::{RunOptions, compare, forget};
 use lethe_trainer::unlearn::{MethodKind, SplitLimits, UnlearnConfig};
 
 fn original() -> PathBuf {
@@ -110,6 +110,48 @@ fn prunelora_with_respect_mask_slims_to_fewer_params_with_identical_predictions(
 #[test]
 fn respect_mask_with_trainable_batch_norm_still_slims_exactly() {
     check_respect_mask_slim(true);
+}
+
+#[test]
+fn compare_writes_one_table_and_reuses_finished_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("compare");
+    let mut base = quick_config(MethodKind::Retrain);
+    // Each method's own defaults; Retrain runs the recipe's 12 epochs on the 512 images, FT
+    // follows the comparison's epochs (1).
+    base.epochs = None;
+    let methods = [MethodKind::Retrain, MethodKind::Ga, MethodKind::Ft];
+    let report = compare(base.clone(), &methods, 1, &options(out.clone())).unwrap();
+    let names: Vec<&str> = report.rows.iter().map(|row| row.name.as_str()).collect();
+    assert_eq!(names, ["GA", "FT"]);
+    assert!(report.retrain.is_some());
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    for row in &report.rows {
+        assert!(row.metrics.avg_gap.is_some(), "{}", row.name);
+        assert!(
+            row.metrics.activation_distance_forget.is_some(),
+            "{}",
+            row.name
+        );
+    }
+    for file in [
+        "report.md",
+        "report.json",
+        "per-class-accuracy.svg",
+        "mia-confidence.svg",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let table = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        table.contains("| GA |") && table.contains("| FT |"),
+        "{table}"
+    );
+
+    // A second run reuses every finished method: same numbers, nothing retrained.
+    let again = compare(base, &methods, 1, &options(out)).unwrap();
+    assert_eq!(again.rows[0].seconds, report.rows[0].seconds);
+    assert_eq!(again.rows[1].metrics.ua, report.rows[1].metrics.ua);
 }
 
 #[test]

@@ -401,8 +401,16 @@ pub fn compare(
         None => session.load_or_run(&config_for(MethodKind::Retrain), options, None)?,
     };
     let original = session.original_row(base.batch_size, Some(&retrain))?;
+    let title = format!(
+        "Unlearning {} — forgetting {}",
+        session.model_config().describe(),
+        base.forget
+    );
     let mut measured = Vec::new();
     let mut failures = Vec::new();
+    let mut report = write_comparison(
+        &title, &session, options, &original, &retrain, &measured, &failures,
+    )?;
     for &method in methods
         .iter()
         .filter(|&&method| method != MethodKind::Retrain)
@@ -414,24 +422,37 @@ pub fn compare(
                 failures.push((method.display_name().to_owned(), format!("{error:#}")));
             }
         }
+        // After every method, so a comparison cut short still leaves its table so far.
+        report = write_comparison(
+            &title, &session, options, &original, &retrain, &measured, &failures,
+        )?;
     }
+    Ok(report)
+}
+
+/// Write `report.json`, `report.md` and the plots of the methods measured so far.
+fn write_comparison(
+    title: &str,
+    session: &Session,
+    options: &RunOptions,
+    original: &Measured,
+    retrain: &Measured,
+    measured: &[Measured],
+    failures: &[(String, String)],
+) -> anyhow::Result<Report> {
     let report = Report {
-        title: format!(
-            "Unlearning {} — forgetting {}",
-            session.model_config().describe(),
-            base.forget
-        ),
+        title: title.to_owned(),
         original: original.row.clone(),
         retrain: Some(retrain.row.clone()),
         rows: measured.iter().map(|m| m.row.clone()).collect(),
-        failures,
+        failures: failures.to_vec(),
         class_names: session.manifest.class_names.clone(),
         versions: Versions::default(),
         command: options.command.clone(),
     };
-    let mut all: Vec<&Measured> = vec![&original, &retrain];
+    let mut all: Vec<&Measured> = vec![original, retrain];
     all.extend(measured.iter());
-    write_report(&options.out, &report, &session, &all)?;
+    write_report(&options.out, &report, session, &all)?;
     let panels: Vec<(String, Vec<f32>, Vec<f32>)> = all
         .iter()
         .map(|m| {
