@@ -120,16 +120,16 @@ pub fn export_web(
         let (weights_file, manifest_file) = weights::resolve_paths(dir)?;
         let manifest = weights::read_manifest(&manifest_file)?;
         let row = read_row(dir)?;
-        loaded.push((dir.clone(), weights_file, manifest, row));
+        loaded.push((dir.clone(), weights_file, manifest_file, manifest, row));
     }
     let originals: Vec<(String, &Manifest)> = loaded
         .iter()
-        .filter(|(_, _, manifest, _)| manifest.forgotten_classes.is_empty())
-        .map(|(dir, _, manifest, _)| (original_id(dir, manifest), manifest))
+        .filter(|(_, _, _, manifest, _)| manifest.forgotten_classes.is_empty())
+        .map(|(dir, _, _, manifest, _)| (original_id(dir, manifest), manifest))
         .collect();
     let mut runs = Vec::new();
     let mut copies = Vec::new();
-    for (dir, weights_file, manifest, row) in &loaded {
+    for (dir, weights_file, manifest_file, manifest, row) in &loaded {
         let run = if manifest.forgotten_classes.is_empty() {
             let id = original_id(dir, manifest);
             catalog_run(id, None, manifest, row.as_ref(), weights_file)?
@@ -169,7 +169,7 @@ pub fn export_web(
         if let Some(extra) = options.notes.get(&run.id) {
             run.note = format!("{}; {extra}", run.note);
         }
-        copies.push((weights_file.clone(), dir.clone(), run.id.clone()));
+        copies.push((weights_file, manifest_file, run.id.clone()));
         runs.push(run);
     }
     // Originals first, then by id: a stable catalogue.
@@ -184,12 +184,11 @@ pub fn export_web(
     }
 
     let models_dir = options.out.join("models");
-    for (weights_file, dir, id) in &copies {
+    for (weights_file, manifest_file, id) in &copies {
         let target = models_dir.join(id);
         fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
-        let (_, manifest_file) = weights::resolve_paths(dir)?;
         copy_unless_same(weights_file, &target.join("model.bpk"))?;
-        copy_unless_same(&manifest_file, &target.join("manifest.json"))?;
+        copy_unless_same(manifest_file, &target.join("manifest.json"))?;
     }
     weights::write_atomic(&models_dir.join("index.json"), catalog.to_json().as_bytes())?;
 
