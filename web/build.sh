@@ -40,6 +40,7 @@ if [ -n "${WASM_OPT:-}" ]; then
     "$out/pkg/lethe_web_bg.wasm" -o "$out/pkg/lethe_web_bg.wasm"
 fi
 cp web/index.html web/style.css "$out/"
+rm -rf "$out/models" "$out/samples"
 mkdir -p "$out/models" "$out/samples"
 cp static/models/index.json "$out/models/"
 # Only the runs the catalogue lists (not checkpoints or logs).
@@ -53,7 +54,8 @@ for run in json.load(open("static/models/index.json"))["runs"]:
     shutil.copyfile(source, target)
     shutil.copyfile(source.with_name("manifest.json"), target.with_name("manifest.json"))
 PY
-cp static/samples/*.png static/samples/index.json "$out/samples/"
+# The sample images of each dataset (static/samples/<dataset>/).
+cp -r static/samples/*/ "$out/samples/"
 echo "built $out: $(du -sh "$out/pkg/lethe_web_bg.wasm" | cut -f1) of wasm, $(du -sh "$out" | cut -f1) in all"
 if $serve; then
   echo "serving http://127.0.0.1:8080/ (Ctrl-C to stop)"

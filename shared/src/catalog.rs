@@ -1,5 +1,5 @@
 //! The catalogue of shipped runs (`static/models/index.json`) and sample images
-//! (`static/samples/index.json`) that the browser demo reads. `lethe export-web` writes both;
+//! (`static/samples/<dataset>/index.json`, one set per dataset) that the browser demo reads. `lethe export-web` writes both;
 //! the page only reads them, so every number it shows was measured by the trainer.
 
 use std::collections::BTreeMap;
@@ -211,6 +211,16 @@ pub struct Sample {
 }
 
 impl SampleSet {
+    /// Directory of a dataset's samples, relative to the site root (`samples/cifar10`).
+    pub fn dir(dataset: DatasetKind) -> String {
+        format!("samples/{}", dataset.name())
+    }
+
+    /// Index of a dataset's samples, relative to the site root (`samples/cifar10/index.json`).
+    pub fn index_path(dataset: DatasetKind) -> String {
+        format!("{}/index.json", Self::dir(dataset))
+    }
+
     /// Parse a sample index.
     pub fn from_json(text: &str) -> Result<Self, CatalogError> {
         Ok(serde_json::from_str(text)?)
@@ -362,5 +372,9 @@ mod tests {
         assert_eq!(set.of_class(None).count(), 6);
         assert_eq!(set.of_class(Some(1)).count(), 2);
         assert_eq!(set.of_class(Some(9)).count(), 0);
+        assert_eq!(
+            SampleSet::index_path(DatasetKind::FashionMnist),
+            "samples/fashion-mnist/index.json"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! What the browser demo loads: the shipped catalogue (`static/models/index.json`), its weights,
-//! the sample images (real CIFAR-10 test images), and `lethe export-web` / `lethe predict`, whose
+//! the sample images (real test images of each dataset), and `lethe export-web` / `lethe predict`, whose
 //! probabilities the browser test compares with the page's.
 
 use std::collections::BTreeMap;
@@ -57,36 +57,47 @@ fn the_shipped_catalogue_is_consistent_and_every_model_loads() {
 
 #[test]
 fn shipped_samples_are_real_test_images_pixel_for_pixel() {
-    let text = fs::read_to_string(static_dir().join("samples/index.json")).unwrap();
-    let samples = SampleSet::from_json(&text).unwrap();
-    assert_eq!(samples.dataset, DatasetKind::Cifar10);
-    let test_set = DatasetKind::Cifar10
-        .load(&data_dir(), DataSplit::Test)
-        .unwrap();
-    let mut per_class = BTreeMap::new();
-    for sample in &samples.samples {
-        *per_class.entry(sample.label).or_insert(0) += 1;
-        assert_eq!(test_set.label(sample.test_index), sample.label);
-        let png = fs::read(static_dir().join(&sample.file)).unwrap();
-        let prepared = prepare_image(&png, DatasetKind::Cifar10).unwrap();
-        assert_eq!(
-            prepared.planar,
-            test_set.image(sample.test_index),
-            "{}",
-            sample.file
-        );
+    let catalog =
+        Catalog::from_json(&fs::read_to_string(static_dir().join("models/index.json")).unwrap())
+            .unwrap();
+    let mut datasets: Vec<DatasetKind> = catalog.runs.iter().map(|run| run.model.dataset).collect();
+    datasets.sort_by_key(|dataset| dataset.name());
+    datasets.dedup();
+    // Every dataset the page offers has its own samples, taken from its own test set.
+    for dataset in datasets {
+        let text = fs::read_to_string(static_dir().join(SampleSet::index_path(dataset)))
+            .unwrap_or_else(|error| panic!("samples of {dataset}: {error}"));
+        let samples = SampleSet::from_json(&text).unwrap();
+        assert_eq!(samples.dataset, dataset);
+        let test_set = dataset.load(&data_dir(), DataSplit::Test).unwrap();
+        let mut per_class = BTreeMap::new();
+        for sample in &samples.samples {
+            *per_class.entry(sample.label).or_insert(0) += 1;
+            assert!(sample.file.starts_with(&SampleSet::dir(dataset)));
+            assert_eq!(test_set.label(sample.test_index), sample.label);
+            let png = fs::read(static_dir().join(&sample.file)).unwrap();
+            let prepared = prepare_image(&png, dataset).unwrap();
+            assert_eq!(
+                prepared.planar,
+                test_set.image(sample.test_index),
+                "{}",
+                sample.file
+            );
+        }
+        assert_eq!(per_class.len(), 10, "{dataset}");
+        assert!(per_class.values().all(|&count| count == 10), "{dataset}");
     }
-    assert_eq!(per_class.len(), 10);
-    assert!(per_class.values().all(|&count| count == 10));
 }
 
 #[test]
 fn predict_on_a_sample_png_equals_the_model_on_the_dataset_image() {
     let device = Device::flex();
     let run = static_dir().join("models/resnet20-cifar10");
-    let samples: SampleSet =
-        SampleSet::from_json(&fs::read_to_string(static_dir().join("samples/index.json")).unwrap())
-            .unwrap();
+    let samples: SampleSet = SampleSet::from_json(
+        &fs::read_to_string(static_dir().join(SampleSet::index_path(DatasetKind::Cifar10)))
+            .unwrap(),
+    )
+    .unwrap();
     let chosen: Vec<_> = samples.samples.iter().step_by(17).collect();
     let files: Vec<_> = chosen
         .iter()
@@ -150,7 +161,7 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
             "a note".to_owned(),
         )]),
     };
-    let catalog = export_web(&options, Some(&test_set)).unwrap();
+    let catalog = export_web(&options, std::slice::from_ref(&test_set)).unwrap();
     let ids: Vec<&str> = catalog.runs.iter().map(|run| run.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -164,9 +175,10 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
     for run in &catalog.runs {
         assert!(out.path().join(&run.weights).is_file());
     }
-    let samples =
-        SampleSet::from_json(&fs::read_to_string(out.path().join("samples/index.json")).unwrap())
-            .unwrap();
+    let samples = SampleSet::from_json(
+        &fs::read_to_string(out.path().join(SampleSet::index_path(DatasetKind::Cifar10))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(samples.samples.len(), 20);
 
     // An unlearned run without its original is refused before anything is written.
@@ -178,7 +190,7 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
             samples_per_class: 0,
             notes: BTreeMap::new(),
         },
-        None,
+        &[],
     )
     .unwrap_err();
     assert!(format!("{error:#}").contains("no original"), "{error:#}");

@@ -487,22 +487,28 @@ fn predict_command(args: PredictArgs) -> anyhow::Result<()> {
 }
 
 fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {
-    let test_set = if args.samples_per_class > 0 {
-        let first = args.runs.first().context("name a run with --run")?;
-        let (_, manifest_file) = lethe_shared::weights::resolve_paths(first)?;
-        let dataset = lethe_shared::weights::read_manifest(&manifest_file)?
-            .model
-            .dataset;
+    // The test split of every dataset among the runs, for the sample images.
+    let mut test_sets = Vec::new();
+    if args.samples_per_class > 0 {
         let dir = data_dir::resolve(args.data.data_dir.as_deref())?;
-        Some(data_dir::load(
-            dataset,
-            &dir,
-            DataSplit::Test,
-            !args.data.no_download,
-        )?)
-    } else {
-        None
-    };
+        for run in &args.runs {
+            let (_, manifest_file) = lethe_shared::weights::resolve_paths(run)?;
+            let dataset = lethe_shared::weights::read_manifest(&manifest_file)?
+                .model
+                .dataset;
+            if test_sets
+                .iter()
+                .all(|set: &lethe_shared::data::ImageDataset| set.kind != dataset)
+            {
+                test_sets.push(data_dir::load(
+                    dataset,
+                    &dir,
+                    DataSplit::Test,
+                    !args.data.no_download,
+                )?);
+            }
+        }
+    }
     let notes = args
         .notes
         .iter()
@@ -518,7 +524,7 @@ fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {
         samples_per_class: args.samples_per_class,
         notes,
     };
-    let catalog = web_export::export_web(&options, test_set.as_ref())?;
+    let catalog = web_export::export_web(&options, &test_sets)?;
     for run in &catalog.runs {
         println!(
             "{:<48} {:<10} {:>9} bytes  {}",

@@ -106,12 +106,10 @@ pub struct ExportOptions {
 }
 
 /// Copy each run's weights and manifest to `out/models/<id>/`, write `out/models/index.json`
-/// and, when asked, sample PNGs of real test images with `out/samples/index.json`.
+/// and, when asked, sample PNGs of real test images of every dataset the runs use, each with its
+/// `out/samples/<dataset>/index.json` (`test_sets` holds those datasets' test splits).
 /// Everything is checked before anything is written.
-pub fn export_web(
-    options: &ExportOptions,
-    test_set: Option<&ImageDataset>,
-) -> anyhow::Result<Catalog> {
+pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow::Result<Catalog> {
     if options.runs.is_empty() {
         bail!("name at least one run directory with --run");
     }
@@ -183,6 +181,26 @@ pub fn export_web(
         bail!("--note names `{unknown}`, which is not among the exported runs");
     }
 
+    let datasets: Vec<DatasetKind> = catalog.runs.iter().fold(Vec::new(), |mut kinds, run| {
+        if !kinds.contains(&run.model.dataset) {
+            kinds.push(run.model.dataset);
+        }
+        kinds
+    });
+    let sample_sources: Vec<&ImageDataset> = if options.samples_per_class > 0 {
+        datasets
+            .iter()
+            .map(|&kind| {
+                test_sets
+                    .iter()
+                    .find(|set| set.kind == kind)
+                    .with_context(|| format!("sample export needs the {kind} test set"))
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        Vec::new()
+    };
+
     let models_dir = options.out.join("models");
     for (weights_file, manifest_file, id) in &copies {
         let target = models_dir.join(id);
@@ -192,8 +210,7 @@ pub fn export_web(
     }
     weights::write_atomic(&models_dir.join("index.json"), catalog.to_json().as_bytes())?;
 
-    if options.samples_per_class > 0 {
-        let test_set = test_set.context("sample export needs the test set")?;
+    for test_set in sample_sources {
         export_samples(test_set, options.samples_per_class, &options.out)?;
     }
     Ok(catalog)
@@ -303,10 +320,11 @@ fn copy_unless_same(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first `per_class` images of each class of the **test** set as PNGs, with an index.
+/// The first `per_class` images of each class of the **test** set as PNGs in
+/// `out/samples/<dataset>/`, with an index.
 fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyhow::Result<()> {
     let dataset: DatasetKind = test_set.kind;
-    let samples_dir = out.join("samples");
+    let samples_dir = out.join(SampleSet::dir(dataset));
     fs::create_dir_all(&samples_dir)
         .with_context(|| format!("creating {}", samples_dir.display()))?;
     let mut taken = vec![0usize; dataset.class_names().len()];
@@ -332,7 +350,7 @@ fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyh
         )?;
         weights::write_atomic(&samples_dir.join(&name), &png)?;
         samples.push(Sample {
-            file: format!("samples/{name}"),
+            file: format!("{}/{name}", SampleSet::dir(dataset)),
             label,
             test_index: index,
         });

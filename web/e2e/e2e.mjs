@@ -12,7 +12,8 @@
 //     within 1e-4, for every image classified;
 //  4. uploading a PNG (96×64, centre-cropped and resized) classifies it, also matching native;
 //  5. uploading a non-image shows the error text and keeps the page alive;
-//  6. damaged weights and a missing catalogue show messages inside the page's error boundary.
+//  6. damaged weights and a missing catalogue show messages inside the page's error boundary;
+//  7. every unlearned run the catalogue lists, picked in the page, loads and predicts like native.
 // Checks 2 and 3 also run on every other original that has an unlearned run (the ViT).
 // It measures inference time per image (the page's own figure) and writes a screenshot and a
 // JSON report into the artifacts directory.
@@ -90,8 +91,10 @@ try {
   check(true, `page loaded and classified its first image in ${report.first_result_ms} ms`);
 
   const catalog = JSON.parse(fs.readFileSync(path.join(dist, "models/index.json"), "utf8"));
-  const samples = JSON.parse(fs.readFileSync(path.join(dist, "samples/index.json"), "utf8"));
+  const samplesOf = (dataset) =>
+    JSON.parse(fs.readFileSync(path.join(dist, "samples", dataset, "index.json"), "utf8"));
   const originalId = await page.inputValue("#model-select");
+  const samples = samplesOf(catalog.runs.find((run) => run.id === originalId).model.dataset);
   const unlearnedId = await page.inputValue("#method-select");
   const unlearned = catalog.runs.find((run) => run.id === unlearnedId);
   const forgotten = unlearned.forgotten_classes[0];
@@ -187,10 +190,55 @@ try {
     catalog.runs.find((run) => run.id === originalId).model.preset, { timeout: 60_000 });
   }
 
+  // 7: every unlearned run of the catalogue, picked in the page like a user would (model,
+  // forgotten classes, method): it loads, classifies a shipped test image of its forgotten class
+  // like native `lethe predict`, and, when its UA is ≥ 99.5, does not predict the forgotten class.
+  report.runs = [];
+  for (const run of catalog.runs.filter((candidate) => candidate.original)) {
+    const original = catalog.runs.find((candidate) => candidate.id === run.original);
+    const forgottenClass = run.forgotten_classes[0];
+    const sample = samplesOf(original.model.dataset).samples.find((s) => s.label === forgottenClass);
+    if (!sample) { check(false, `${run.id}: no shipped sample of class ${forgottenClass}`); continue; }
+    const name = path.basename(sample.file);
+    if ((await page.inputValue("#model-select")) !== original.id) {
+      await page.selectOption("#model-select", original.id);
+    }
+    const setIndex = await page.$$eval("#forget-select option", (options, classes) =>
+      options.findIndex((option) => option.dataset.classes === classes), run.forgotten_classes.join(","));
+    if (setIndex < 0) { check(false, `${run.id}: its forgotten classes are not offered`); continue; }
+    await page.selectOption("#forget-select", String(setIndex));
+    await page.selectOption("#method-select", run.id);
+    await page.selectOption("#class-filter", String(forgottenClass));
+    await page.click(`button.thumb[data-file="${sample.file}"]`, { timeout: 60_000 });
+    const columns = `.columns[data-image="${name}"][data-original="${original.id}"][data-unlearned="${run.id}"]`;
+    await page.waitForSelector(columns, { timeout: 120_000 });
+    const read = async (key) => ({
+      probabilities: JSON.parse(await page.getAttribute(`${columns} #${key}-probs`, "data-probs")),
+      predicted: Number(await page.getAttribute(`${columns} #${key}-predicted`, "data-class")),
+      ms: Number(await page.getAttribute(`${columns} #${key}-ms`, "data-ms")),
+    });
+    const [before, after] = [await read("original"), await read("unlearned")];
+    const file = path.join(dist, sample.file);
+    const worst = Math.max(
+      maxDifference(before.probabilities, nativeProbabilities(original.id, [file]).get(name)),
+      maxDifference(after.probabilities, nativeProbabilities(run.id, [file]).get(name)));
+    check(worst <= TOLERANCE, `${run.id} on ${name}: loads, predicts class ${after.predicted}; browser vs native differ by at most ${worst.toExponential(2)}`);
+    if ((run.metrics.ua ?? 0) >= 99.5) {
+      check(after.predicted !== forgottenClass, `${run.id} (UA ${run.metrics.ua.toFixed(2)}) does not predict the forgotten class on ${name}`);
+    }
+    report.runs.push({ id: run.id, image: name, original_predicted: before.predicted,
+      unlearned_predicted: after.predicted, max_abs_difference: worst, ms: after.ms });
+  }
+  check(report.runs.length === catalog.runs.filter((run) => run.original).length,
+    `all ${report.runs.length} unlearned runs of the catalogue loaded and predicted in the page`);
+  await page.selectOption("#model-select", originalId);
+  await page.selectOption("#method-select", unlearnedId).catch(() => {});
+
   // Screenshot: a forgotten-class image the original recognised.
   if (originalRight) {
-    await page.click(`button.thumb[data-file="${originalRight.file}"]`);
-    await readResult(path.basename(originalRight.file));
+    await page.click(`button.thumb[data-file="${originalRight.file}"]`, { timeout: 60_000 });
+    await page.waitForSelector(`.columns[data-image="${path.basename(originalRight.file)}"]`
+      + `[data-unlearned="${unlearnedId}"]`, { timeout: 60_000 });
   }
   await page.screenshot({ path: path.join(options.artifacts, "demo.png"), fullPage: true });
 

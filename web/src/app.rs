@@ -153,8 +153,13 @@ fn Controls(state: DemoState) -> impl IntoView {
                 .enumerate()
                 .map(|(index, classes)| {
                     let chosen = classes == selected;
+                    let listed: Vec<String> = classes.iter().map(u8::to_string).collect();
                     view! {
-                        <option value=index.to_string() selected=chosen>
+                        <option
+                            value=index.to_string()
+                            selected=chosen
+                            data-classes=listed.join(",")
+                        >
                             {class_list(&catalog, &original, &classes)}
                         </option>
                     }
@@ -428,7 +433,12 @@ fn Results(state: DemoState, comparison: Comparison) -> impl IntoView {
     );
     let deltas: Vec<f32> = changes.iter().map(|change| change.delta()).collect();
     view! {
-        <div class="columns" data-image=comparison.image_name.clone()>
+        <div
+            class="columns"
+            data-image=comparison.image_name.clone()
+            data-original=comparison.original_id.clone()
+            data-unlearned=comparison.unlearned_id.clone()
+        >
             <ModelColumn
                 key="original"
                 heading=format!("{} · Original", original.title())

@@ -27,7 +27,7 @@ pub enum DemoError {
         /// Status or network error.
         detail: String,
     },
-    /// `models/index.json` or `samples/index.json` is unusable.
+    /// `models/index.json` or a `samples/<dataset>/index.json` is unusable.
     #[error("{0}")]
     Catalog(String),
     /// Weights that do not fit their architecture, or damaged ones.
@@ -164,14 +164,38 @@ impl DemoState {
                 self.select_original(&original);
             }
 
-            let samples = fetch_text("samples/index.json").await.and_then(|text| {
-                SampleSet::from_json(&text).map_err(|error| DemoError::Catalog(error.to_string()))
-            });
+            self.status.set(None);
+        });
+    }
+
+    /// Show the sample images of `dataset` (fetched unless already shown) and pick the first one
+    /// of the forgotten class. A picture prepared for another dataset is dropped: it has the wrong
+    /// size and channels for this model.
+    fn load_samples(self, dataset: DatasetKind) {
+        if self.with_samples(|samples| samples.dataset) == Some(dataset) {
+            return;
+        }
+        self.image.set(None);
+        self.outcome.set(None);
+        self.samples.set(None);
+        spawn_local(async move {
+            self.status
+                .set(Some(format!("loading the {dataset} sample images…")));
+            let samples = fetch_text(&SampleSet::index_path(dataset))
+                .await
+                .and_then(|text| {
+                    SampleSet::from_json(&text)
+                        .map_err(|error| DemoError::Catalog(error.to_string()))
+                });
+            self.status.set(None);
+            // The user may have picked a model of another dataset meanwhile.
+            if self.dataset() != dataset {
+                return;
+            }
             self.samples.set(Some(samples));
             let first = self.forgotten.get_untracked().first().copied();
             self.class_filter.set(first);
             let sample = self.with_samples(|samples| samples.of_class(first).next().cloned());
-            self.status.set(None);
             if let Some(Some(sample)) = sample {
                 self.show_sample(sample);
             }
@@ -200,6 +224,7 @@ impl DemoState {
             .unwrap_or_default();
         self.original.set(Some(id.to_owned()));
         self.select_forgotten(first_set);
+        self.load_samples(self.dataset());
     }
 
     /// Select which forgotten classes to look at; the preferred method for them follows.
@@ -298,6 +323,13 @@ impl DemoState {
         let Some(Some((original, unlearned))) = runs else {
             return;
         };
+        // A picture of another dataset (while the new samples load) cannot go through this model.
+        let dataset = original.model.dataset;
+        if image.prepared.size != dataset.image_size()
+            || image.prepared.channels != dataset.channels()
+        {
+            return;
+        }
         let generation = self.generation.get_value() + 1;
         self.generation.set_value(generation);
         let state = *self;
