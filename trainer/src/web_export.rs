@@ -340,7 +340,7 @@ fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyh
         *count += 1;
         let name = format!(
             "{}-{:05}.png",
-            dataset.class_names()[usize::from(label)],
+            file_slug(dataset.class_names()[usize::from(label)]),
             index
         );
         let png = encode_png(
@@ -362,4 +362,31 @@ fn export_samples(test_set: &ImageDataset, per_class: usize, out: &Path) -> anyh
     let json = serde_json::to_string_pretty(&set)?;
     weights::write_atomic(&samples_dir.join("index.json"), json.as_bytes())?;
     Ok(())
+}
+
+/// A class name as a file-name stem: lower case, runs of anything but ASCII letters and digits
+/// as one `-` ("T-shirt/top" → `t-shirt-top`, "Ankle boot" → `ankle-boot`).
+fn file_slug(name: &str) -> String {
+    let mut slug = String::new();
+    for character in name.chars() {
+        if character.is_ascii_alphanumeric() {
+            slug.push(character.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_slug;
+
+    #[test]
+    fn class_names_become_safe_file_names() {
+        assert_eq!(file_slug("T-shirt/top"), "t-shirt-top");
+        assert_eq!(file_slug("Ankle boot"), "ankle-boot");
+        assert_eq!(file_slug("cat"), "cat");
+        assert_eq!(file_slug("  odd // name  "), "odd-name");
+    }
 }

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use lethe_shared::catalog::{Catalog, CatalogRun, METRICS};
+use lethe_shared::data::DatasetKind;
 use lethe_shared::inference::{compare, predicted_class};
 use web_sys::{DragEvent, HtmlInputElement};
 
@@ -55,7 +56,14 @@ pub fn App() -> impl IntoView {
             <Metrics state />
         </section>
         <footer>
-            "Lethe runs the trainer's own model code in your browser (Rust → WebAssembly, Burn). Samples are CIFAR-10 "
+            "Lethe runs the trainer's own model code in your browser (Rust → WebAssembly, Burn). Samples are "
+            {move || {
+                state.original.track();
+                match state.dataset() {
+                    DatasetKind::Cifar10 => "CIFAR-10 ",
+                    DatasetKind::FashionMnist => "Fashion-MNIST ",
+                }
+            }}
             <em>"test"</em>
             " images, never seen in training."
         </footer>

@@ -216,10 +216,17 @@ impl DemoState {
         })
     }
 
-    /// Select an original model; its first forgotten-class set and preferred method follow.
+    /// Select an original model; its first forgotten-class set that has a Retrain to compare with
+    /// (else its first set) and the preferred method follow.
     pub fn select_original(&self, id: &str) {
         let first_set = self
-            .with_catalog(|catalog| catalog.forgotten_sets(id).into_iter().next())
+            .with_catalog(|catalog| {
+                let sets = catalog.forgotten_sets(id);
+                sets.iter()
+                    .find(|classes| catalog.retrain_for(id, classes).is_some())
+                    .or(sets.first())
+                    .cloned()
+            })
             .flatten()
             .unwrap_or_default();
         self.original.set(Some(id.to_owned()));
