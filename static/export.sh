@@ -11,7 +11,7 @@ for c in 0 1 2 4 5 6 7 8 9; do
       --note "resnet20-cifar10-forget-$c-prunelora=a short run for the demo: RA is measured on those 9,000 images; no Retrain for this class")
   fi
 done
-"$L" export-web "${runs[@]}" --out static --samples-per-class 10 --data-dir /work/shared/data --no-download \
+"$L" export-web "${runs[@]}" --out static --samples-per-class 10 --data-dir "${LETHE_DATA_DIR:-../shared/data}" --no-download \
   --note "resnet20-cifar10-forget-3-prunelora=RTE measured while the 2 cores were shared with the Retrain run (an upper bound)" \
   --note "resnet20-cifar10-forget-3-retrain=epochs 1–3 ran on a lent H200 (wgpu), 4–12 on this CPU; RTE covers the CPU part only" \
   --note "resnet20-cifar10-forget-3-ga=RTE measured on cores shared with builds (an upper bound)" \
