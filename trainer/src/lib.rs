@@ -2,6 +2,7 @@
 //! evaluation. `main.rs` is only the command-line front end over it.
 
 pub mod backend;
+pub mod bench;
 pub mod data_dir;
 pub mod download;
 pub mod eval;

@@ -47,6 +47,38 @@ enum Command {
     Predict(PredictArgs),
     /// Publish runs to the browser demo: weights, the catalogue and real test-set samples.
     ExportWeb(ExportWebArgs),
+    /// Time training steps, LoRA steps, inference and unlearning epochs; one JSON line per row.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Architectures (CIFAR-10 input).
+    #[arg(long = "model", default_values = ["resnet20", "vit-tiny"])]
+    models: Vec<Preset>,
+    /// Operations.
+    #[arg(long = "op", value_enum, default_values = ["train-step", "lora-step", "infer", "prunelora-epoch", "ft-epoch"])]
+    ops: Vec<lethe_trainer::bench::BenchOp>,
+    /// Batch sizes of `infer`.
+    #[arg(long = "infer-batch", default_values_t = [1usize, 256])]
+    infer_batches: Vec<usize>,
+    /// Batch of the training and LoRA steps.
+    #[arg(long, default_value_t = 128)]
+    train_batch: usize,
+    /// Untimed runs before timing.
+    #[arg(long, default_value_t = 2)]
+    warmup: usize,
+    /// Timed runs (the unlearning epochs run this many times too).
+    #[arg(long, default_value_t = 10)]
+    repeats: usize,
+    /// Retained images of one unlearning epoch (the first N of D_r).
+    #[arg(long, default_value_t = 2048)]
+    forget_images: usize,
+    /// Compute backend [default: the most capable one compiled in].
+    #[arg(long)]
+    backend: Option<Backend>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Args)]
@@ -336,6 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Predict(args) => predict_command(args),
         Command::ExportWeb(args) => export_web_command(args),
+        Command::Bench(args) => bench_command(args),
         Command::Train(args) => train_command(args),
         Command::Eval(args) => eval_command(args),
         Command::Download(args) => {
@@ -484,6 +517,27 @@ fn predict_command(args: PredictArgs) -> anyhow::Result<()> {
         print!("{}", web_export::format_predictions(&predictions, &names));
     }
     Ok(())
+}
+
+fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
+    let options = lethe_trainer::bench::BenchOptions {
+        models: args.models,
+        ops: args.ops,
+        infer_batches: args.infer_batches,
+        train_batch: args.train_batch,
+        warmup: args.warmup,
+        repeats: args.repeats,
+        forget_images: args.forget_images,
+        data_dir: data_dir::resolve(args.data.data_dir.as_deref())?,
+        download: !args.data.no_download,
+        backend: args.backend.unwrap_or_else(Backend::best_available),
+    };
+    lethe_trainer::bench::run(&options, &mut |row| {
+        println!(
+            "{}",
+            serde_json::to_string(row).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+        );
+    })
 }
 
 fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {

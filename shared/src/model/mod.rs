@@ -4,6 +4,7 @@
 //! builds a [`Classifier`]. Named presets ([`Preset`]) give the architectures of
 //! `../shared/spec/unlearning-protocol.md` §2.
 
+pub mod flops;
 pub mod layers;
 pub mod resnet;
 pub mod vit;
