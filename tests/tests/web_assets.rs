@@ -51,8 +51,29 @@ fn the_shipped_catalogue_is_consistent_and_every_model_loads() {
     // The demo's point: at least one original has an unlearned model and its Retrain.
     let original = &catalog.originals()[0].id;
     let sets = catalog.forgotten_sets(original);
-    assert!(!sets.is_empty());
-    assert!(catalog.retrain_for(original, &sets[0]).is_some());
+    assert!(
+        sets.iter()
+            .any(|classes| catalog.retrain_for(original, classes).is_some())
+    );
+    // What the page offers (issue 5): the ResNet-20 can forget any CIFAR-10 class with
+    // PruneLoRA, "cat" with several methods, and a second dataset is there.
+    for class in 0..10u8 {
+        assert!(
+            catalog
+                .runs_forgetting("resnet20-cifar10", &[class])
+                .iter()
+                .any(|run| run.method == "prunelora"),
+            "no PruneLoRA run forgetting class {class}"
+        );
+    }
+    assert!(catalog.runs_forgetting("resnet20-cifar10", &[3]).len() >= 4);
+    assert!(
+        catalog
+            .originals()
+            .iter()
+            .any(|run| run.model.dataset == DatasetKind::FashionMnist
+                && !catalog.unlearned_from(&run.id).is_empty())
+    );
 }
 
 #[test]
