@@ -50,3 +50,45 @@ fn shipped_resnet20_matches_its_manifest_on_the_full_test_set() {
 fn shipped_vit_tiny_matches_its_manifest_on_the_full_test_set() {
     check_shipped_original("vit-tiny-cifar10", Preset::VitTiny, 70.0);
 }
+
+/// Folding BatchNorm into the convolutions (the browser's and `lethe predict`'s inference path)
+/// keeps the shipped ResNet-20's logits on real test images, folds every conv layer once, and
+/// leaves a ViT (no BatchNorm) alone.
+#[test]
+fn folding_batch_norm_keeps_the_shipped_logits() {
+    use lethe_shared::preprocess::normalize_images;
+
+    let device = Device::flex();
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap()
+        .first_n(16);
+    let pixels: Vec<u8> = (0..test_set.len())
+        .flat_map(|index| test_set.image(index).to_vec())
+        .collect();
+    let images = normalize_images(&pixels, DatasetKind::Cifar10, &device);
+
+    let (_, model) = weights::load_run(&shipped("resnet20-cifar10"), &device).unwrap();
+    let expected: Vec<f32> = model.forward(images.clone()).into_data().to_vec().unwrap();
+    let mut folded = model.clone();
+    // Stem, 18 block layers and 2 projection shortcuts.
+    assert_eq!(folded.fold_batch_norm(), 21);
+    assert_eq!(
+        folded.fold_batch_norm(),
+        0,
+        "a folded model folds nothing twice"
+    );
+    let actual: Vec<f32> = folded.forward(images.clone()).into_data().to_vec().unwrap();
+    let worst = expected
+        .iter()
+        .zip(&actual)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst <= 1e-4, "folded logits differ by {worst}");
+    // The unfolded model is untouched (folding worked on a clone).
+    let again: Vec<f32> = model.forward(images.clone()).into_data().to_vec().unwrap();
+    assert_eq!(again, expected);
+
+    let (_, mut vit) = weights::load_run(&shipped("vit-tiny-cifar10"), &device).unwrap();
+    assert_eq!(vit.fold_batch_norm(), 0);
+}

@@ -271,7 +271,9 @@ fn infer_row(
 ) -> anyhow::Result<BenchRow> {
     let device = options.backend.device()?;
     let config = preset.config(DatasetKind::Cifar10);
-    let model: Classifier = config.init(&device);
+    // Lethe's inference path (`lethe predict`, evaluation, the browser): BatchNorm folded.
+    let mut model: Classifier = config.init(&device);
+    model.fold_batch_norm();
     let batch = first_batch(train_set, batch_size, &device);
     reset_peak_rss();
     let times = time_calls(options, || {

@@ -40,7 +40,8 @@ pub fn label_tensor(labels: Vec<i64>, device: &Device) -> Tensor<1, Int> {
 
 /// Predicted classes for `indices` of `dataset` (in that order), in batches of `batch_size`.
 ///
-/// `device` must be a plain (non-autodiff) device; the model is switched to inference mode.
+/// `device` must be a plain (non-autodiff) device; the model is switched to inference mode and
+/// its BatchNorms are folded into the convolutions ([`Classifier::fold_batch_norm`]).
 pub fn predict(
     model: &Classifier,
     dataset: &ImageDataset,
@@ -48,7 +49,8 @@ pub fn predict(
     batch_size: usize,
     device: &Device,
 ) -> Vec<u8> {
-    let model = model.valid();
+    let mut model = model.valid();
+    model.fold_batch_norm();
     let mut predictions = Vec::with_capacity(indices.len());
     for chunk in indices.chunks(batch_size.max(1)) {
         let (pixels, _) = gather(dataset, chunk);

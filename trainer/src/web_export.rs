@@ -41,7 +41,9 @@ pub fn predict(
 ) -> anyhow::Result<Vec<Prediction>> {
     let (manifest, model) = weights::load_run(weights_path, device)
         .with_context(|| format!("loading {}", weights_path.display()))?;
-    let model = model.valid();
+    // The browser's inference path: eval mode, BatchNorm folded into the convolutions.
+    let mut model = model.valid();
+    model.fold_batch_norm();
     let dataset = manifest.model.dataset;
     images
         .iter()

@@ -25,9 +25,23 @@ mod state;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+unsafe extern "C" {
+    /// Synthesised by wasm-ld: runs the module's static constructors (the `inventory`
+    /// registrations of cubecl's IR crate, `pliron`).
+    fn __wasm_call_ctors();
+}
+
 /// Entry point: called by the generated JavaScript once the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // Run the constructors once, here. Without an explicit call wasm-ld links the module
+    // "command style" and wraps *every* export (each event handler, each resumed future) in a
+    // call to `__wasm_call_ctors`, which re-ran all the registrations on every call into the
+    // module (13 % of the page's CPU profile; docs/performance.md). See the `inventory` crate's
+    // "WebAssembly and constructors" notes.
+    // SAFETY: called exactly once, first thing after instantiation, before any code that reads
+    // the registries; the constructors only register static items.
+    unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -64,6 +64,9 @@ pub struct ConvBn {
     pub bn: BatchNorm,
     /// LoRA adapter acting on the convolution, when attached.
     pub lora: Option<ConvLora>,
+    /// Whether `bn` has been folded into `conv` by [`ConvBn::fold_batch_norm`] (inference
+    /// only): `bn` is then an identity and the forward pass skips it.
+    pub batch_norm_folded: bool,
 }
 
 impl ConvBn {
@@ -86,7 +89,42 @@ impl ConvBn {
                 .init(device),
             bn: BatchNormConfig::new(out_channels).init(device),
             lora: None,
+            batch_norm_folded: false,
         }
+    }
+
+    /// Fold BatchNorm's inference transform into the convolution, for inference only:
+    /// with `s = γ / √(running_var + ε)`, the weights become `W·s` (per output channel) and the
+    /// convolution gains the bias `β − running_mean·s`; `bn` is reset to a fresh BatchNorm that
+    /// [`ConvBn::forward`] skips. The logits are unchanged (up to float rounding) and each layer
+    /// saves BatchNorm's four element-wise passes over its output.
+    ///
+    /// A folded layer must not be trained (BatchNorm's batch statistics are gone) nor saved
+    /// (the convolution's bias is not part of the weight format). Returns `false`, changing
+    /// nothing, when the layer is already folded or carries an unmerged LoRA adapter (merge it
+    /// first: the adapter acts before BatchNorm).
+    pub fn fold_batch_norm(&mut self) -> bool {
+        if self.batch_norm_folded || self.lora.is_some() {
+            return false;
+        }
+        let channels = self.out_channels();
+        let device = self.conv.weight.device();
+        let mean = self.bn.running_mean.value();
+        let variance = self.bn.running_var.value();
+        let scale = self.bn.gamma.val() / (variance.add_scalar(self.bn.epsilon)).sqrt();
+        let mut shift = self.bn.beta.val() - mean * scale.clone();
+        if let Some(bias) = &self.conv.bias {
+            shift = shift + bias.val() * scale.clone();
+        }
+        let weight = self.conv.weight.val() * scale.reshape([channels, 1, 1, 1]);
+        self.conv.weight = Param::from_tensor(weight);
+        self.conv.bias = Some(Param::from_tensor(shift));
+        let identity = BatchNormConfig::new(channels)
+            .with_epsilon(self.bn.epsilon)
+            .init(&device);
+        self.bn = identity;
+        self.batch_norm_folded = true;
+        true
     }
 
     /// Output channels.
@@ -109,7 +147,11 @@ impl ConvBn {
                 self.conv.forward(input) + residual
             }
         };
-        self.bn.forward(output)
+        if self.batch_norm_folded {
+            output
+        } else {
+            self.bn.forward(output)
+        }
     }
 }
 

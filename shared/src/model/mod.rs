@@ -193,6 +193,24 @@ impl Classifier {
         }
     }
 
+    /// Fold every BatchNorm into the convolution before it ([`ConvBn::fold_batch_norm`]) for
+    /// faster inference; returns how many layers were folded (0 for a ViT, which has none).
+    /// Layers with an unmerged adapter are left as they are.
+    ///
+    /// The folded model gives the same logits up to float rounding, but is for inference only:
+    /// do not train it or save it.
+    pub fn fold_batch_norm(&mut self) -> usize {
+        let mut folded = 0;
+        self.for_each_layer_mut(&mut |_, layer| {
+            if let LayerMut::Conv(conv_bn) = layer
+                && conv_bn.fold_batch_norm()
+            {
+                folded += 1;
+            }
+        });
+        folded
+    }
+
     /// Names of every adaptable / prunable layer, in forward order.
     pub fn layer_names(&self) -> Vec<String> {
         let mut names = Vec::new();
