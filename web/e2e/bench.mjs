@@ -12,41 +12,18 @@
 // of the 40 heaviest functions (wasm function names from the module's name section) to that file.
 // Not a test: nothing fails on a slow figure.
 
-import { chromium } from "playwright-core";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
+import { launchChromium, parseOptions, serveDist } from "./harness.mjs";
 
-const options = { dist: "web/dist", backend: "cpu", images: "60", chromium: "/usr/bin/chromium", profile: null };
-for (let i = 2; i < process.argv.length; i += 2) {
-  options[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
-}
+const options = parseOptions({ dist: "web/dist", backend: "cpu", images: "60", chromium: "/usr/bin/chromium", profile: null });
 const dist = path.resolve(options.dist);
 const imageCount = Number(options.images);
 if (!Number.isInteger(imageCount) || imageCount < 2) throw new Error("--images must be an integer ≥ 2");
 
-const types = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
-  ".css": "text/css", ".json": "application/json", ".png": "image/png", ".bpk": "application/octet-stream",
-};
-const server = http.createServer((request, response) => {
-  const url = new URL(request.url, "http://127.0.0.1");
-  let file = path.join(dist, decodeURIComponent(url.pathname));
-  if (!file.startsWith(dist)) { response.writeHead(403).end(); return; }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-  fs.readFile(file, (error, body) => {
-    if (error) { response.writeHead(404).end("not found"); return; }
-    response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(body);
-  });
-});
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-const base = `http://127.0.0.1:${server.address().port}/`;
+const { server, base } = await serveDist(dist);
 
-const browser = await chromium.launch({
-  executablePath: options.chromium,
-  headless: true,
-  args: ["--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launchChromium(options.chromium);
 let exitCode = 0;
 try {
   const page = await browser.newPage();

@@ -17,16 +17,12 @@
 // It measures inference time per image (the page's own figure) and writes a screenshot and a
 // JSON report into the artifacts directory.
 
-import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
+import { launchChromium, parseOptions, serveDist } from "./harness.mjs";
 
-const options = { dist: "web/dist", artifacts: "ci-artifacts", chromium: "/usr/bin/chromium", lethe: null };
-for (let i = 2; i < process.argv.length; i += 2) {
-  options[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
-}
+const options = parseOptions({ dist: "web/dist", artifacts: "ci-artifacts", chromium: "/usr/bin/chromium", lethe: null });
 if (!options.lethe) throw new Error("pass --lethe <path to the native lethe binary>");
 const dist = path.resolve(options.dist);
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -40,22 +36,7 @@ const check = (condition, message) => {
 };
 
 // --- a static server on 127.0.0.1 ---------------------------------------------------------
-const types = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm",
-  ".css": "text/css", ".json": "application/json", ".png": "image/png", ".bpk": "application/octet-stream",
-};
-const server = http.createServer((request, response) => {
-  const url = new URL(request.url, "http://127.0.0.1");
-  let file = path.join(dist, decodeURIComponent(url.pathname));
-  if (!file.startsWith(dist)) { response.writeHead(403).end(); return; }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-  fs.readFile(file, (error, body) => {
-    if (error) { response.writeHead(404).end("not found"); return; }
-    response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(body);
-  });
-});
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-const base = `http://127.0.0.1:${server.address().port}/`;
+const { server, base } = await serveDist(dist);
 console.log(`serving ${dist} at ${base}`);
 
 // --- native reference probabilities --------------------------------------------------------
@@ -67,12 +48,7 @@ function nativeProbabilities(runId, files) {
 const maxDifference = (a, b) =>
   a.length !== b.length ? Infinity : Math.max(...a.map((value, i) => Math.abs(value - b[i])));
 
-const browser = await chromium.launch({
-  executablePath: options.chromium,
-  headless: true,
-  args: ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium(options.chromium);
 const report = { images: [], timings_ms: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
