@@ -17,6 +17,8 @@ use lethe_trainer::backend::Backend;
 use lethe_trainer::bench::{BenchOp, BenchOptions, run};
 
 fn main() -> anyhow::Result<()> {
+    // The allocator settings of the `lethe` binary.
+    lethe_trainer::allocator::keep_freed_buffers();
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let data_dir = std::env::var_os("LETHE_DATA_DIR")
         .map(PathBuf::from)

@@ -1,6 +1,7 @@
 //! The `lethe` command-line tool's library: backends, data location and download, training and
 //! evaluation. `main.rs` is only the command-line front end over it.
 
+pub mod allocator;
 pub mod backend;
 pub mod bench;
 pub mod data_dir;

@@ -329,6 +329,8 @@ fn default_epochs(model: Preset) -> usize {
 }
 
 fn main() -> ExitCode {
+    // Before any tensor work: freed buffers stay in the process (docs/performance.md).
+    lethe_trainer::allocator::keep_freed_buffers();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
