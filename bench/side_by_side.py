@@ -25,8 +25,8 @@ OPS = ["train-step", "lora-step", "infer", "prunelora-epoch", "ft-epoch"]
 HERE = Path(__file__).resolve().parent
 
 
-def run_rows(command):
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+def run_rows(command, env=None):
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
