@@ -2,7 +2,7 @@
 // Chromium, as measured by the page itself, plus an optional CPU profile of the page's wasm.
 //
 //   node web/e2e/bench.mjs --dist web/dist [--backend cpu] [--images 60] [--profile out.json]
-//     [--chromium /usr/bin/chromium]
+//     [--query batchnorm=unfolded] [--chromium /usr/bin/chromium]
 //
 // It serves the built site on 127.0.0.1, opens it (with `?backend=cpu` by default, the CPU-wasm
 // path), clicks through `--images` shipped test images (each one runs the original and the
@@ -10,13 +10,14 @@
 // the same keys as `lethe bench` (`model`, `op`, `batch`, `median_ms`, ...). With `--profile` it
 // also records a V8 CPU profile (100 µs sampling) over the timed clicks and writes the self time
 // of the 40 heaviest functions (wasm function names from the module's name section) to that file.
-// Not a test: nothing fails on a slow figure.
+// `--query` adds page parameters (`batchnorm=unfolded` keeps BatchNorm apart from the
+// convolutions, to measure what folding saves). Not a test: nothing fails on a slow figure.
 
 import fs from "node:fs";
 import path from "node:path";
 import { launchChromium, parseOptions, serveDist } from "./harness.mjs";
 
-const options = parseOptions({ dist: "web/dist", backend: "cpu", images: "60", chromium: "/usr/bin/chromium", profile: null });
+const options = parseOptions({ dist: "web/dist", backend: "cpu", images: "60", chromium: "/usr/bin/chromium", profile: null, query: "" });
 const dist = path.resolve(options.dist);
 const imageCount = Number(options.images);
 if (!Number.isInteger(imageCount) || imageCount < 2) throw new Error("--images must be an integer ≥ 2");
@@ -27,7 +28,8 @@ const browser = await launchChromium(options.chromium);
 let exitCode = 0;
 try {
   const page = await browser.newPage();
-  await page.goto(options.backend === "cpu" ? `${base}?backend=cpu` : base);
+  const query = [options.backend === "cpu" ? "backend=cpu" : "", options.query].filter(Boolean).join("&");
+  await page.goto(query ? `${base}?${query}` : base);
   await page.waitForSelector(".columns[data-image]", { timeout: 120_000 });
   const backend = await page.getAttribute("#backend", "data-backend");
   const originalId = await page.inputValue("#model-select");
@@ -75,7 +77,7 @@ try {
   console.log(JSON.stringify({
     model: originalId, unlearned: unlearnedId, op: "browser-infer", batch: 1, backend,
     median_ms: median, min_ms: warm[0], max_ms: warm[warm.length - 1], images_per_s: 1000 / median,
-    repeats: warm.length, chromium: browser.version(),
+    repeats: warm.length, query, chromium: browser.version(),
   }));
 } catch (error) {
   console.error(error);

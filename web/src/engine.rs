@@ -111,8 +111,11 @@ impl Engine {
             })?
             .valid();
         // Inference only: fold each BatchNorm into its convolution (same logits, four fewer
-        // element-wise passes per layer; docs/performance.md).
-        model.fold_batch_norm();
+        // element-wise passes per layer). `?batchnorm=unfolded` keeps them apart, so the
+        // browser benchmark can measure what folding saves (docs/performance.md).
+        if query_parameter("batchnorm").is_none_or(|value| value != "unfolded") {
+            model.fold_batch_norm();
+        }
         let model = Rc::new(model);
         self.models
             .borrow_mut()
