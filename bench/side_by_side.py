@@ -56,15 +56,20 @@ def combine(rows):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lethe", required=True, help="the release lethe binary")
+def add_row_arguments(parser):
+    """The options that choose and repeat the benchmark rows (shared with variants.py)."""
     parser.add_argument("--data-dir", default=os.environ.get("LETHE_DATA_DIR", "../shared/data"))
     parser.add_argument("--model", action="append", choices=["resnet20", "vit-tiny"])
     parser.add_argument("--op", action="append", choices=OPS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--epoch-repeats", type=int, default=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lethe", required=True, help="the release lethe binary")
+    add_row_arguments(parser)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--json", default="bench-side-by-side.json")
     args = parser.parse_args()

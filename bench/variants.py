@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from side_by_side import OPS, combine, run_rows  # noqa: E402
+from side_by_side import OPS, add_row_arguments, combine, run_rows  # noqa: E402
 
 
 def parse_variant(text):
@@ -35,12 +35,7 @@ def parse_variant(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variant", action="append", type=parse_variant, required=True)
-    parser.add_argument("--data-dir", default=os.environ.get("LETHE_DATA_DIR", "../shared/data"))
-    parser.add_argument("--model", action="append", choices=["resnet20", "vit-tiny"])
-    parser.add_argument("--op", action="append", choices=OPS)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--epoch-repeats", type=int, default=1)
+    add_row_arguments(parser)
     parser.add_argument("--json", default="bench-variants.json")
     args = parser.parse_args()
     if len({name for name, _, _ in args.variant}) != len(args.variant):
