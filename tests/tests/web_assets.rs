@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use burn::module::Module;
 use burn::tensor::Device;
 use lethe_shared::catalog::{Catalog, SampleSet};
 use lethe_shared::data::{DataSplit, DatasetKind};
@@ -137,8 +136,7 @@ fn predict_on_a_sample_png_equals_the_model_on_the_dataset_image() {
     let (_, model) = weights::load_run(&run, &device).unwrap();
     // The same inference path as `predict` (eval mode, BatchNorm folded), so the only
     // difference left is PNG decoding against the dataset's bytes: the results must be equal.
-    let mut model = model.valid();
-    model.fold_batch_norm();
+    let model = model.for_inference();
     let test_set = DatasetKind::Cifar10
         .load(&data_dir(), DataSplit::Test)
         .unwrap();

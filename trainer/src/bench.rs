@@ -272,8 +272,7 @@ fn infer_row(
     let device = options.backend.device()?;
     let config = preset.config(DatasetKind::Cifar10);
     // Lethe's inference path (`lethe predict`, evaluation, the browser): BatchNorm folded.
-    let mut model: Classifier = config.init(&device);
-    model.fold_batch_norm();
+    let model = config.init(&device).for_inference();
     let batch = first_batch(train_set, batch_size, &device);
     reset_peak_rss();
     let times = time_calls(options, || {

@@ -1,6 +1,5 @@
 //! Accuracy of a classifier on (a subset of) a dataset: overall and per class.
 
-use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use lethe_shared::data::ImageDataset;
 use lethe_shared::metrics::{self, MetricsError};
@@ -40,8 +39,8 @@ pub fn label_tensor(labels: Vec<i64>, device: &Device) -> Tensor<1, Int> {
 
 /// Predicted classes for `indices` of `dataset` (in that order), in batches of `batch_size`.
 ///
-/// `device` must be a plain (non-autodiff) device; the model is switched to inference mode and
-/// its BatchNorms are folded into the convolutions ([`Classifier::fold_batch_norm`]).
+/// `device` must be a plain (non-autodiff) device; the model runs on Lethe's inference path
+/// ([`Classifier::for_inference`]: inference mode, BatchNorm folded).
 pub fn predict(
     model: &Classifier,
     dataset: &ImageDataset,
@@ -49,8 +48,7 @@ pub fn predict(
     batch_size: usize,
     device: &Device,
 ) -> Vec<u8> {
-    let mut model = model.valid();
-    model.fold_batch_norm();
+    let model = model.for_inference();
     let mut predictions = Vec::with_capacity(indices.len());
     for chunk in indices.chunks(batch_size.max(1)) {
         let (pixels, _) = gather(dataset, chunk);

@@ -8,7 +8,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::module::Module;
 use burn::tensor::Device;
 use lethe_shared::catalog::{CATALOG_FORMAT, Catalog, CatalogRun, Sample, SampleSet};
 use lethe_shared::data::{DatasetKind, ImageDataset};
@@ -42,8 +41,7 @@ pub fn predict(
     let (manifest, model) = weights::load_run(weights_path, device)
         .with_context(|| format!("loading {}", weights_path.display()))?;
     // The browser's inference path: eval mode, BatchNorm folded into the convolutions.
-    let mut model = model.valid();
-    model.fold_batch_norm();
+    let model = model.for_inference();
     let dataset = manifest.model.dataset;
     images
         .iter()

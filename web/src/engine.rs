@@ -104,18 +104,19 @@ impl Engine {
                 ),
             });
         }
-        let mut model = decode_model(bytes, &run.model, &self.device)
-            .map_err(|error| DemoError::Weights {
+        let model =
+            decode_model(bytes, &run.model, &self.device).map_err(|error| DemoError::Weights {
                 run: run.id.clone(),
                 detail: error.to_string(),
-            })?
-            .valid();
-        // Inference only: fold each BatchNorm into its convolution (same logits, four fewer
-        // element-wise passes per layer). `?batchnorm=unfolded` keeps them apart, so the
+            })?;
+        // Lethe's inference path (BatchNorm folded into the convolutions: same logits, four
+        // fewer element-wise passes per layer). `?batchnorm=unfolded` keeps them apart, so the
         // browser benchmark can measure what folding saves (docs/performance.md).
-        if query_parameter("batchnorm").is_none_or(|value| value != "unfolded") {
-            model.fold_batch_norm();
-        }
+        let model = if query_parameter("batchnorm").is_some_and(|value| value == "unfolded") {
+            model.valid()
+        } else {
+            model.for_inference()
+        };
         let model = Rc::new(model);
         self.models
             .borrow_mut()

@@ -193,6 +193,16 @@ impl Classifier {
         }
     }
 
+    /// Lethe's inference path, the same everywhere (the page, `lethe predict`, evaluation,
+    /// `lethe bench`'s `infer`): inference mode ([`Module::valid`]) with every BatchNorm folded
+    /// into its convolution ([`Classifier::fold_batch_norm`]). For inference only: do not train
+    /// or save the result.
+    pub fn for_inference(&self) -> Classifier {
+        let mut model = self.valid();
+        model.fold_batch_norm();
+        model
+    }
+
     /// Fold every BatchNorm into the convolution before it ([`ConvBn::fold_batch_norm`]) for
     /// faster inference; returns how many layers were folded (0 for a ViT, which has none).
     /// Layers with an unmerged adapter are left as they are.
