@@ -39,7 +39,7 @@ if [ -n "${WASM_OPT:-}" ]; then
   "$WASM_OPT" -O3 --enable-simd --enable-bulk-memory --enable-reference-types \
     "$out/pkg/lethe_web_bg.wasm" -o "$out/pkg/lethe_web_bg.wasm"
 fi
-cp web/index.html web/style.css "$out/"
+cp web/index.html web/style.css web/live-worker.js "$out/"
 rm -rf "$out/models" "$out/samples"
 mkdir -p "$out/models" "$out/samples"
 cp static/models/index.json "$out/models/"
@@ -54,6 +54,9 @@ for run in json.load(open("static/models/index.json"))["runs"]:
     shutil.copyfile(source, target)
     shutil.copyfile(source.with_name("manifest.json"), target.with_name("manifest.json"))
 PY
+# The live-forgetting subsets (lethe export-live).
+rm -rf "$out/live"
+cp -r static/live "$out/live"
 # The sample images of each dataset (static/samples/<dataset>/).
 cp -r static/samples/*/ "$out/samples/"
 echo "built $out: $(du -sh "$out/pkg/lethe_web_bg.wasm" | cut -f1) of wasm, $(du -sh "$out" | cut -f1) in all"

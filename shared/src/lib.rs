@@ -8,7 +8,8 @@
 //! decoding any picture into model input (`image_input`).
 //!
 //! It builds for `wasm32-unknown-unknown`. Training-only code sits behind the additive `train`
-//! feature ([`augment`]).
+//! feature ([`augment`], PruneLoRA's training step in `adapt::prunelora`, and `live`: PruneLoRA
+//! one mini-batch at a time, for the page's live forgetting).
 
 pub mod adapt;
 #[cfg(feature = "train")]
@@ -18,6 +19,8 @@ pub mod data;
 #[cfg(feature = "image")]
 pub mod image_input;
 pub mod inference;
+#[cfg(feature = "train")]
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod preprocess;

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod data_dir;
 pub mod download;
 pub mod eval;
+pub mod live_export;
 pub mod plots;
 pub mod train;
 pub mod unlearn;

@@ -47,8 +47,28 @@ enum Command {
     Predict(PredictArgs),
     /// Publish runs to the browser demo: weights, the catalogue and real test-set samples.
     ExportWeb(ExportWebArgs),
+    /// Write the small CIFAR-10 subsets the page's live forgetting trains and measures on.
+    ExportLive(ExportLiveArgs),
     /// Time training steps, LoRA steps, inference and unlearning epochs; one JSON line per row.
     Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct ExportLiveArgs {
+    /// Training images per class (the page trains on those of the classes it keeps).
+    #[arg(long, default_value_t = 100)]
+    train_per_class: usize,
+    /// Test images per class in the probe set.
+    #[arg(long, default_value_t = 50)]
+    probe_per_class: usize,
+    /// Seed of the draw.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory.
+    #[arg(long, default_value = "static/live/cifar10")]
+    out: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 #[derive(Args)]
@@ -371,6 +391,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict_command(args),
         Command::ExportWeb(args) => export_web_command(args),
         Command::Bench(args) => bench_command(args),
+        Command::ExportLive(args) => {
+            let dir = data_dir::resolve(args.data.data_dir.as_deref())?;
+            let download = !args.data.no_download;
+            let train_set = data_dir::load(DatasetKind::Cifar10, &dir, DataSplit::Train, download)?;
+            let test_set = data_dir::load(DatasetKind::Cifar10, &dir, DataSplit::Test, download)?;
+            let index = lethe_trainer::live_export::export_live(
+                &train_set,
+                &test_set,
+                args.train_per_class,
+                args.probe_per_class,
+                args.seed,
+                &args.out,
+            )?;
+            println!(
+                "wrote {}: {} training and {} probe images",
+                args.out.display(),
+                index.train.images,
+                index.probe.images
+            );
+            Ok(())
+        }
         Command::Train(args) => train_command(args),
         Command::Eval(args) => eval_command(args),
         Command::Download(args) => {

@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use lethe_shared::catalog::{Catalog, CatalogRun, METRICS};
 use lethe_shared::data::DatasetKind;
 use lethe_shared::inference::{compare, predicted_class};
+use lethe_shared::live::LiveSettings;
 use web_sys::{DragEvent, HtmlInputElement};
 
 use crate::engine::{ActiveBackend, Classified};
+use crate::live::{LivePhase, LiveState, curve_points};
 use crate::platform::draw_rgba;
 use crate::state::{Comparison, DemoState, format_bytes};
 
@@ -15,6 +17,7 @@ use crate::state::{Comparison, DemoState, format_bytes};
 #[component]
 pub fn App() -> impl IntoView {
     let state = DemoState::new();
+    let live = LiveState::new();
     state.start();
     // Re-classify whenever the selection or the picture changes.
     Effect::new(move |_| state.refresh());
@@ -55,6 +58,7 @@ pub fn App() -> impl IntoView {
             <h2>"3 · How well did it forget?"</h2>
             <Metrics state />
         </section>
+        <LivePanel state live />
         <footer>
             "Lethe runs the trainer's own model code in your browser (Rust → WebAssembly, Burn). Samples are "
             {move || {
@@ -697,5 +701,220 @@ fn per_class_chart(
                 "Per-class test accuracy before and after forgetting (forgotten class in red)."
             </figcaption>
         </figure>
+    }
+}
+
+/// "Forget it live": PruneLoRA run in the page (a Web Worker), with its progress, loss curve,
+/// probe accuracy and the followed picture's probabilities updating step by step.
+#[component]
+fn LivePanel(state: DemoState, live: LiveState) -> impl IntoView {
+    let steps = RwSignal::new(LiveSettings::page_default(3).steps);
+    let prune = RwSignal::new(LiveSettings::page_default(3).prune_amount);
+    // Follow the picture the gallery shows, also while training.
+    Effect::new(move |_| {
+        if let Some(image) = state.image.get()
+            && live.phase.get_untracked().is_active()
+        {
+            live.follow_image(&image.prepared.planar);
+        }
+    });
+    let start = move |_| {
+        let Some(Ok(catalog)) = state.catalog.get_untracked() else {
+            return;
+        };
+        let Some(original) = state
+            .original
+            .get_untracked()
+            .and_then(|id| catalog.find(&id).cloned())
+        else {
+            return;
+        };
+        let class = live.class.get_untracked();
+        let native = catalog
+            .runs_forgetting(&original.id, &[class])
+            .into_iter()
+            .find(|run| run.method == "prunelora")
+            .cloned();
+        let image = state
+            .image
+            .get_untracked()
+            .map(|image| image.prepared.planar)
+            .unwrap_or_default();
+        let mut settings = LiveSettings::page_default(class);
+        settings.steps = steps.get_untracked();
+        settings.prune_amount = prune.get_untracked();
+        live.start(&original, native.as_ref(), &image, &settings);
+    };
+    let available = move || {
+        state.catalog.get().and_then(Result::ok).is_some_and(|_| state.dataset() == DatasetKind::Cifar10)
+    };
+    view! {
+        <section class="live" id="live" data-phase=move || live.phase.get().label()>
+            <h2>"4 · Forget it live"</h2>
+            <p class="hint">
+                "Your browser runs PruneLoRA itself: it prunes half of the original ResNet's channels, attaches LoRA adapters and fine-tunes them on "
+                {move || live.retain_images.get().max(900)}
+                " real CIFAR-10 training images of the classes it keeps — in a background worker, so the page stays usable."
+            </p>
+            <Show when=available fallback=|| view! { <p class="hint">"Live forgetting runs on the CIFAR-10 ResNet-20: pick it above."</p> }>
+                <div class="live-controls">
+                    <label>
+                        "Forget "
+                        <select
+                            id="live-class"
+                            prop:disabled=move || live.phase.get().is_active()
+                            on:change=move |event| {
+                                if let Ok(class) = event_target_value(&event).parse() {
+                                    live.class.set(class);
+                                }
+                            }
+                        >
+                            {DatasetKind::Cifar10
+                                .class_names()
+                                .iter()
+                                .enumerate()
+                                .map(|(class, name)| {
+                                    view! { <option value=class.to_string() selected=class == 3>{*name}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "steps "
+                        <input
+                            id="live-steps"
+                            type="number"
+                            min="1"
+                            max="2000"
+                            prop:value=move || steps.get().to_string()
+                            prop:disabled=move || live.phase.get().is_active()
+                            on:change=move |event| {
+                                if let Ok(value) = event_target_value(&event).parse::<usize>() {
+                                    steps.set(value.clamp(1, 2000));
+                                }
+                            }
+                        />
+                    </label>
+                    <label>
+                        "pruned "
+                        <select
+                            id="live-prune"
+                            prop:disabled=move || live.phase.get().is_active()
+                            on:change=move |event| {
+                                if let Ok(value) = event_target_value(&event).parse::<f64>() {
+                                    prune.set(value);
+                                }
+                            }
+                        >
+                            {[0.5, 0.3, 0.2, 0.0]
+                                .into_iter()
+                                .map(|amount| {
+                                    let label = if amount == 0.5 {
+                                        String::from("50 % (PruneLoRA)")
+                                    } else {
+                                        format!("{:.0} %", amount * 100.0)
+                                    };
+                                    view! { <option value=amount.to_string() selected=amount == 0.5>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <button id="live-start" on:click=start prop:disabled=move || live.phase.get().is_active()>"Forget"</button>
+                    <button id="live-pause" on:click=move |_| live.pause() prop:disabled=move || live.phase.get() != LivePhase::Running>"Pause"</button>
+                    <button id="live-resume" on:click=move |_| live.resume() prop:disabled=move || live.phase.get() != LivePhase::Paused>"Resume"</button>
+                    <button id="live-cancel" on:click=move |_| live.cancel() prop:disabled=move || !live.phase.get().is_active()>"Stop"</button>
+                    <button id="live-reset" on:click=move |_| live.reset()>"Reset"</button>
+                </div>
+                <LiveProgress live />
+            </Show>
+        </section>
+    }
+}
+
+/// The live run's progress, curve, probe accuracy and the followed picture's bars.
+#[component]
+fn LiveProgress(live: LiveState) -> impl IntoView {
+    let percent = |value: f64| format!("{value:.1} %");
+    view! {
+        <div class="live-progress">
+            <p id="live-status">
+                {move || match live.phase.get() {
+                    LivePhase::Idle => String::from("Pick a class and press Forget."),
+                    LivePhase::Preparing => String::from("Loading the training images and pruning…"),
+                    LivePhase::Running | LivePhase::Paused | LivePhase::Finished => format!(
+                        "step {} / {} · {:.1} s of training",
+                        live.step.get(),
+                        live.total_steps.get(),
+                        live.training_ms.get() / 1000.0
+                    ),
+                    LivePhase::Cancelled => format!("Stopped at step {}; the page's models are untouched.", live.step.get()),
+                    LivePhase::Failed(message) => format!("Live forgetting failed: {message}"),
+                }}
+            </p>
+            <progress
+                id="live-bar"
+                max=move || live.total_steps.get().max(1).to_string()
+                value=move || live.step.get().to_string()
+            ></progress>
+            <div class="live-charts">
+                <figure>
+                    <svg viewBox="0 0 300 100" class="loss-curve" role="img" aria-label="training loss per step">
+                        <polyline points=move || live.losses.with(|losses| curve_points(losses, 300.0, 100.0)) />
+                    </svg>
+                    <figcaption>
+                        "loss per step"
+                        {move || live.losses.with(|losses| losses.last().map(|loss| format!(" (now {loss:.3})")))}
+                    </figcaption>
+                </figure>
+                <table id="live-probe">
+                    <thead>
+                        <tr><th></th><th>"forgotten class"</th><th>"other classes"</th></tr>
+                    </thead>
+                    <tbody>
+                        {move || live.original.get().map(|original| view! {
+                            <tr><th scope="row">"original"</th><td>{percent(original.forget)}</td><td>{percent(original.retain)}</td></tr>
+                        })}
+                        {move || live.probes.with(|probes| probes.first().copied()).map(|pruned| view! {
+                            <tr><th scope="row">"after pruning"</th><td>{percent(pruned.accuracy.forget)}</td><td>{percent(pruned.accuracy.retain)}</td></tr>
+                        })}
+                        {move || live.latest_probe().filter(|point| point.step > 0).map(|point| view! {
+                            <tr id="live-now" data-step=point.step.to_string() data-forget=point.accuracy.forget.to_string() data-retain=point.accuracy.retain.to_string()>
+                                <th scope="row">{format!("live, step {}", point.step)}</th>
+                                <td>{percent(point.accuracy.forget)}</td>
+                                <td>{percent(point.accuracy.retain)}</td>
+                            </tr>
+                        })}
+                        {move || live.native.get().map(|native| view! {
+                            <tr id="live-native"><th scope="row">"shipped native run"</th><td>{percent(native.forget)}</td><td>{percent(native.retain)}</td></tr>
+                        })}
+                    </tbody>
+                    <caption>
+                        {move || live.original.get().map(|original| format!(
+                            "accuracy on {} test images of the forgotten class and {} of the others (never trained on)",
+                            original.forget_images, original.retain_images
+                        ))}
+                    </caption>
+                </table>
+                <div class="live-bars" id="live-bars">
+                    {move || live.probabilities.with(|probabilities| {
+                        probabilities
+                            .iter()
+                            .enumerate()
+                            .map(|(class, &probability)| {
+                                let name = DatasetKind::Cifar10.class_names().get(class).copied().unwrap_or("?");
+                                let forgotten = class == usize::from(live.class.get());
+                                view! {
+                                    <div class="live-bar" class:forgotten=forgotten>
+                                        <span class="label">{name}</span>
+                                        <span class="bar" style=format!("width: {:.1}%", probability * 100.0)></span>
+                                        <span class="value">{format!("{:.1} %", probability * 100.0)}</span>
+                                    </div>
+                                }
+                            })
+                            .collect_view()
+                    })}
+                </div>
+            </div>
+        </div>
     }
 }

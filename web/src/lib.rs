@@ -11,6 +11,8 @@
 //! - `engine`: picks WebGPU when the browser offers an adapter, else Burn's CPU backend
 //!   (burn-flex, wasm SIMD), caches loaded models and times each inference;
 //! - `platform`: `fetch`, files, the clock and the canvas;
+//! - `live`: "Forget it live" — PruneLoRA in a Web Worker (`live-worker.js`), and the panel's
+//!   signals;
 //! - `state`: the page's signals and what happens when a selection changes;
 //! - `app`: the components.
 //!
@@ -20,6 +22,7 @@
 
 mod app;
 mod engine;
+mod live;
 mod platform;
 mod state;
 
@@ -43,5 +46,9 @@ pub fn start() {
     // the registries; the constructors only register static items.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    // The live-forgetting worker (live-worker.js) instantiates this same module: it has no
+    // window and only uses `live::LiveSession`.
+    if web_sys::window().is_some() {
+        leptos::mount::mount_to_body(app::App);
+    }
 }

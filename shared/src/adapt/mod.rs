@@ -1,10 +1,13 @@
 //! Building blocks of the pruning- and adapter-based unlearning methods: LoRA for linear and
 //! conv layers, attached to any preset by layer-name pattern and merged back ([`lora`]),
 //! structured L2 pruning of output channels with kept or dropped masks ([`prune`]), and the
-//! slim export that physically removes dead channels ([`slim`]).
+//! slim export that physically removes dead channels ([`slim`]); with the `train` feature,
+//! PruneLoRA's set-up and training step, shared by the trainer and the page (`prunelora`).
 
 pub mod lora;
 pub mod prune;
+#[cfg(feature = "train")]
+pub mod prunelora;
 pub mod slim;
 
 /// Errors of the adapter / pruning operations.

@@ -12,7 +12,19 @@ use serde::{Deserialize, Serialize};
 
 use super::AdaptError;
 use super::lora::{check_patterns, update_param};
-use crate::model::{Classifier, LayerMut, name_matches};
+use crate::model::{Architecture, Classifier, LayerMut, ModelConfig, name_matches};
+
+/// Layers pruned by Prune+FT and PruneLoRA (spec §3.3): ResNets every conv (stem, block convs,
+/// shortcuts); ViTs the last block's attention output projection and the head.
+pub fn preset_patterns(model: &ModelConfig) -> Vec<String> {
+    match &model.architecture {
+        Architecture::ResNet(_) => vec!["stem".into(), "blocks.*".into()],
+        Architecture::Vit(vit) => vec![
+            format!("blocks.{}.attention.out_proj", vit.depth.saturating_sub(1)),
+            "head".into(),
+        ],
+    }
+}
 
 /// Number of channels `prune.ln_structured` removes: `round_half_even(amount · channels)`.
 pub fn channels_to_prune(channels: usize, amount: f64) -> usize {

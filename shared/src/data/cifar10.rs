@@ -56,15 +56,49 @@ pub fn load_batch_bytes(
             actual: bytes.len() as u64,
         });
     }
-    let mut images = Vec::with_capacity(RECORDS_PER_FILE * IMAGE_BYTES);
-    let mut labels = Vec::with_capacity(RECORDS_PER_FILE);
+    let dataset = parse_records(path_for_errors, bytes)?;
+    Ok((dataset.images, dataset.labels))
+}
+
+/// Parses any whole number of CIFAR-10 records (the batch files' format: a label byte, then
+/// 3,072 planar pixel bytes) into a dataset: the format of the subsets the page trains on
+/// (`lethe export-live`). Nothing is read from disk; `path_for_errors` names the source.
+///
+/// # Errors
+/// [`DataError::WrongSize`] when the length is not a positive multiple of [`RECORD_BYTES`];
+/// [`DataError::BadLabel`] for a label above 9.
+pub fn parse_records(path_for_errors: &Path, bytes: &[u8]) -> Result<ImageDataset, DataError> {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(RECORD_BYTES) {
+        return Err(DataError::WrongSize {
+            path: path_for_errors.to_path_buf(),
+            expected: (bytes.len() / RECORD_BYTES).max(1) as u64 * RECORD_BYTES as u64,
+            actual: bytes.len() as u64,
+        });
+    }
+    let records = bytes.len() / RECORD_BYTES;
+    let mut images = Vec::with_capacity(records * IMAGE_BYTES);
+    let mut labels = Vec::with_capacity(records);
     for record in bytes.chunks_exact(RECORD_BYTES) {
         let (label, pixels) = record.split_at(1);
         labels.push(label[0]);
         images.extend_from_slice(pixels);
     }
     check_labels(path_for_errors, &labels, DatasetKind::Cifar10.num_classes())?;
-    Ok((images, labels))
+    Ok(ImageDataset {
+        kind: DatasetKind::Cifar10,
+        images,
+        labels,
+    })
+}
+
+/// The CIFAR-10 records of `indices` of `dataset` (the inverse of [`parse_records`]).
+pub fn to_records(dataset: &ImageDataset, indices: &[usize]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(indices.len() * RECORD_BYTES);
+    for &index in indices {
+        bytes.push(dataset.label(index));
+        bytes.extend_from_slice(dataset.image(index));
+    }
+    bytes
 }
 
 /// Reads one split from `dataset_dir`, the directory holding the `.bin` files (usually

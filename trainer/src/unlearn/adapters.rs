@@ -2,9 +2,10 @@
 
 use std::str::FromStr;
 
-use burn::module::Module;
-use lethe_shared::adapt::lora::{self, LoraConfig};
-use lethe_shared::model::{Architecture, Classifier, LayerMut, ModelConfig};
+use lethe_shared::adapt::lora::LoraConfig;
+use lethe_shared::adapt::prune;
+use lethe_shared::adapt::prunelora::{AdapterSetup, freeze_and_attach};
+use lethe_shared::model::{Architecture, Classifier, ModelConfig};
 use serde::{Deserialize, Serialize};
 
 use super::{HyperPreset, UnlearnContext, UnlearnError};
@@ -42,16 +43,9 @@ impl FromStr for LoraTargets {
     }
 }
 
-/// Layers pruned by Prune+FT and PruneLoRA (spec §3.3): ResNets every conv (stem, block convs,
-/// shortcuts); ViTs the last block's attention output projection and the head.
+/// Layers pruned by Prune+FT and PruneLoRA (spec §3.3; [`prune::preset_patterns`]).
 pub fn prune_patterns(model: &ModelConfig) -> Vec<String> {
-    match &model.architecture {
-        Architecture::ResNet(_) => vec!["stem".into(), "blocks.*".into()],
-        Architecture::Vit(vit) => vec![
-            format!("blocks.{}.attention.out_proj", vit.depth.saturating_sub(1)),
-            "head".into(),
-        ],
-    }
+    prune::preset_patterns(model)
 }
 
 /// Layers that get adapters.
@@ -64,14 +58,10 @@ pub fn lora_patterns(
         (LoraTargets::Custom(patterns), _) => patterns.clone(),
         (LoraTargets::All, _) => vec!["*".into()],
         (LoraTargets::HeadOnly, _) => vec!["head".into()],
-        (LoraTargets::Preset, Architecture::ResNet(_)) => vec!["blocks.*.layers.*".into()],
-        (LoraTargets::Preset, Architecture::Vit(vit)) => match preset {
-            HyperPreset::Paper => vec!["head".into()],
-            HyperPreset::Lethe => vec![
-                format!("blocks.{}.attention.out_proj", vit.depth.saturating_sub(1)),
-                "head".into(),
-            ],
-        },
+        (LoraTargets::Preset, Architecture::Vit(_)) if preset == HyperPreset::Paper => {
+            vec!["head".into()]
+        }
+        (LoraTargets::Preset, _) => AdapterSetup::preset(model).patterns,
     }
 }
 
@@ -90,45 +80,40 @@ pub fn lora_config(context: &UnlearnContext<'_>) -> LoraConfig {
     }
 }
 
+/// The adapter set-up of `context` ([`AdapterSetup`]): its layers, rank and α, the classifier
+/// trainable for ResNets, BatchNorm γ/β with `lora_train_norm`, seeded by the run's seed.
+pub fn adapter_setup(context: &UnlearnContext<'_>) -> AdapterSetup {
+    AdapterSetup {
+        patterns: lora_patterns(
+            context.model_config,
+            &context.config.lora_targets,
+            context.config.preset,
+        ),
+        lora: lora_config(context),
+        train_classifier: matches!(context.model_config.architecture, Architecture::ResNet(_)),
+        train_norm: context.config.lora_train_norm,
+        seed: context.config.seed,
+    }
+}
+
 /// Freeze `model`'s weights (BatchNorm keeps updating its running statistics), attach adapters
 /// to the configured layers and, for ResNets, make the classifier fully trainable again; with
-/// `lora_train_norm`, BatchNorm γ and β train too.
+/// `lora_train_norm`, BatchNorm γ and β train too ([`freeze_and_attach`]).
 pub fn with_adapters(
     context: &UnlearnContext<'_>,
     model: Classifier,
 ) -> Result<Classifier, UnlearnError> {
-    let mut model = model.no_grad();
-    let patterns = lora_patterns(
-        context.model_config,
-        &context.config.lora_targets,
-        context.config.preset,
-    );
-    context.training_device.seed(context.config.seed);
-    let adapted = lora::attach(
-        &mut model,
-        &patterns,
-        &lora_config(context),
-        &context.training_device,
-    )?;
+    let (model, adapted) =
+        freeze_and_attach(model, &adapter_setup(context), &context.training_device)?;
+    log_adapted(&adapted);
+    Ok(model)
+}
+
+/// Log which layers got adapters.
+pub fn log_adapted(adapted: &[String]) {
     tracing::info!(
         "LoRA adapters on {} layer(s): {}",
         adapted.len(),
         adapted.join(", ")
     );
-    let resnet = matches!(context.model_config.architecture, Architecture::ResNet(_));
-    let train_norm = context.config.lora_train_norm;
-    model.for_each_layer_mut(&mut |name, layer| match layer {
-        LayerMut::Dense(head) if resnet && name == "head" => {
-            head.weight = head.weight.clone().set_require_grad(true);
-            if let Some(bias) = head.bias.take() {
-                head.bias = Some(bias.set_require_grad(true));
-            }
-        }
-        LayerMut::Conv(conv_bn) if train_norm => {
-            conv_bn.bn.gamma = conv_bn.bn.gamma.clone().set_require_grad(true);
-            conv_bn.bn.beta = conv_bn.bn.beta.clone().set_require_grad(true);
-        }
-        _ => {}
-    });
-    Ok(model)
 }

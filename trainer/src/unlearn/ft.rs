@@ -2,7 +2,7 @@
 //! on D_r only, Adam lr 1e-3 (β 0.9 / 0.999, no weight decay, no schedule), batch 128, no
 //! augmentation.
 
-use burn::optim::AdamConfig;
+use lethe_shared::adapt::prunelora::retain_optimizer;
 use lethe_shared::model::Classifier;
 
 use super::{
@@ -53,7 +53,7 @@ pub(crate) fn fine_tune_on_retain(
         epochs,
         primary: context.retain_samples(),
         secondary: None,
-        optimizer: AdamConfig::new().with_beta_1(0.9).with_beta_2(0.999).init(),
+        optimizer: retain_optimizer(),
         learning_rate: &|_| learning_rate,
     };
     train_loop(

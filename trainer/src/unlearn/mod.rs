@@ -26,8 +26,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
+use lethe_shared::adapt::prunelora::optimizer_step;
 use burn::tensor::{Device, Int, Tensor};
 use clap::ValueEnum;
 use lethe_shared::adapt::AdaptError;
@@ -48,6 +48,7 @@ use crate::eval::{gather, label_tensor};
 use crate::train::progress_bar;
 
 pub use adapters::{LoraTargets, lora_patterns, prune_patterns};
+pub use lethe_shared::adapt::prunelora::cross_entropy;
 
 /// Errors of an unlearning run.
 #[derive(Debug, thiserror::Error)]
@@ -488,13 +489,6 @@ impl Batch {
     }
 }
 
-/// Mean cross-entropy of `logits` `[n, classes]` against `labels` `[n]` → `[1]`.
-pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
-    CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits, labels)
-}
-
 /// One epoch's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochLog {
@@ -581,10 +575,12 @@ pub fn train_loop(
                     loss: loss_value,
                 });
             }
-            let gradients = GradientsParams::from_grads(loss.backward(), &model);
-            model = plan
-                .optimizer
-                .step((plan.learning_rate)(done), model, gradients);
+            model = optimizer_step(
+                &mut plan.optimizer,
+                (plan.learning_rate)(done),
+                model,
+                loss,
+            );
             model = after_step(model)?;
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();

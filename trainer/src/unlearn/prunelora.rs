@@ -6,8 +6,8 @@
 //! pruned channels zeroed — frozen, so they stay zero), so pruned channels stay dead and
 //! `--slim` can remove them physically.
 
-use lethe_shared::adapt::lora::merge;
-use lethe_shared::adapt::prune::{self, MaskMode};
+use lethe_shared::adapt::prune::MaskMode;
+use lethe_shared::adapt::prunelora::{PruneLoraSetup, PrunedAdapters};
 use lethe_shared::model::Classifier;
 
 use super::ft::fine_tune_on_retain;
@@ -30,34 +30,28 @@ impl UnlearningMethod for PruneLora {
 
     fn run(&self, context: &UnlearnContext<'_>) -> Result<MethodOutput, UnlearnError> {
         let epochs = context.epochs(self);
-        let respect_mask = context.config.lora_respect_mask;
-        let keep = context.config.mask_mode() == MaskMode::Keep;
-        let mut model = context.start()?;
-        let mask = prune::prune_l2(
-            &mut model,
-            &prune_patterns(context.model_config),
-            context.config.prune_amount,
-            respect_mask || keep,
-        )?;
-        let model = adapters::with_adapters(context, model)?;
-        let trainable = trainable_params(&model);
-        let mut hook = |mut model: Classifier| -> Result<Classifier, UnlearnError> {
-            if respect_mask || keep {
-                prune::apply_mask(&mut model, &mask, keep, respect_mask)?;
-            }
-            Ok(model)
+        let setup = PruneLoraSetup {
+            prune_patterns: prune_patterns(context.model_config),
+            prune_amount: context.config.prune_amount,
+            keep_mask: context.config.mask_mode() == MaskMode::Keep,
+            respect_mask: context.config.lora_respect_mask,
+            adapters: adapters::adapter_setup(context),
         };
-        let (mut model, history) =
+        // The same set-up, step hook and finish as the page's live forgetting
+        // (lethe_shared::live), inside the trainer's epoch loop.
+        let (model, pruned) =
+            PrunedAdapters::prepare(context.start()?, &setup, &context.training_device)?;
+        adapters::log_adapted(&pruned.adapted);
+        let trainable = trainable_params(&model);
+        let mut hook =
+            |model: Classifier| -> Result<Classifier, UnlearnError> { Ok(pruned.after_step(model)?) };
+        let (model, history) =
             fine_tune_on_retain(context, model, "prunelora", epochs, &mut hook)?;
-        merge(&mut model);
-        if respect_mask {
-            // Exactly zero after merging, not only up to rounding.
-            prune::apply_mask(&mut model, &mask, true, false)?;
-        }
+        let model = pruned.finish(model)?;
         Ok(MethodOutput {
             model,
             epochs,
-            prune_mask: Some(mask),
+            prune_mask: Some(pruned.mask),
             history,
             trainable_params: trainable,
         })

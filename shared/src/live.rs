@@ -1,0 +1,372 @@
+//! Live forgetting: PruneLoRA run one mini-batch at a time, so a page (or a test) can watch a
+//! class disappear step by step — the page runs it in a Web Worker on a small shipped subset of
+//! real CIFAR-10 training images (`lethe export-live`).
+//!
+//! The set-up, the loss, the optimizer, the mask hook and the final merge are PruneLoRA's own
+//! ([`crate::adapt::prunelora`]), the same functions `lethe forget --method prunelora` runs;
+//! only the data (a subset instead of the full D_r) and the schedule (a step budget instead of
+//! epochs) differ. Behind the `train` feature.
+//!
+//! Progress is measured on a *probe set* of test images (never trained on): accuracy on its
+//! images of the forgotten class (the live counterpart of Acc(test_f)) and on the others (of
+//! TA).
+
+use burn::optim::ModuleOptimizer;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::adapt::AdaptError;
+use crate::adapt::prunelora::{
+    PruneLoraSetup, PrunedAdapters, cross_entropy, optimizer_step, retain_optimizer,
+};
+use crate::data::{ImageDataset, NUM_CLASSES};
+use crate::inference::{logits, softmax};
+use crate::model::{Classifier, ModelConfig};
+use crate::preprocess::normalize_images;
+
+/// How a live run forgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveSettings {
+    /// The class to forget.
+    pub forget_class: u8,
+    /// Mini-batches to train.
+    pub steps: usize,
+    /// Images per mini-batch.
+    pub batch_size: usize,
+    /// Adam's learning rate (PruneLoRA's 1e-3 by default).
+    pub learning_rate: f64,
+    /// Share of output channels pruned per layer (PruneLoRA's 0.5 by default).
+    pub prune_amount: f64,
+    /// Measure the probe set every this many steps (and after the last).
+    pub evaluate_every: usize,
+    /// Seed of the adapters and of the batch order.
+    pub seed: u64,
+}
+
+impl LiveSettings {
+    /// What the page starts with: PruneLoRA's hyper-parameters (spec §3.5) within the page's
+    /// budget of mini-batches.
+    pub fn page_default(forget_class: u8) -> Self {
+        Self {
+            forget_class,
+            steps: 60,
+            batch_size: 32,
+            learning_rate: 1e-3,
+            prune_amount: 0.5,
+            evaluate_every: 5,
+            seed: 0,
+        }
+    }
+}
+
+/// Why a live run cannot start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// A setting is out of range.
+    #[error("{0}")]
+    BadSettings(String),
+    /// The training subset has no image of a class that is kept.
+    #[error("the training subset has no image of the classes to keep")]
+    NothingToRetain,
+    /// Pruning or adapters failed.
+    #[error(transparent)]
+    Adapt(#[from] AdaptError),
+    /// The loss stopped being finite; the model is left as it was before the step.
+    #[error("the loss is {loss} at step {step}: training stopped, the last good state is kept")]
+    Diverged {
+        /// 1-based step.
+        step: usize,
+        /// The loss value.
+        loss: f32,
+    },
+}
+
+/// Accuracy on the probe set, split by forgotten and kept classes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProbeAccuracy {
+    /// Accuracy (%) on the probe images of the forgotten class.
+    pub forget: f64,
+    /// Accuracy (%) on the probe images of every other class.
+    pub retain: f64,
+    /// Probe images of the forgotten class.
+    pub forget_images: usize,
+    /// Probe images of the other classes.
+    pub retain_images: usize,
+}
+
+/// Accuracy of `model` (any mode; run on its inference path) on `probe`, split into the images of
+/// `forget_class` and the rest. `device` is a plain (non-autodiff) device.
+pub fn probe_accuracy(
+    model: &Classifier,
+    probe: &ImageDataset,
+    forget_class: u8,
+    device: &Device,
+) -> ProbeAccuracy {
+    let model = model.for_inference();
+    let image_bytes = probe.image_bytes();
+    let (mut forget_right, mut forget_total, mut retain_right, mut retain_total) = (0, 0, 0, 0);
+    const BATCH: usize = 100;
+    for (chunk, pixels) in probe.images.chunks(BATCH * image_bytes).enumerate() {
+        let predicted = predicted_classes(&model, pixels, probe, device);
+        let labels = &probe.labels[chunk * BATCH..chunk * BATCH + predicted.len()];
+        for (&label, &prediction) in labels.iter().zip(&predicted) {
+            let right = usize::from(i64::from(label) == prediction);
+            if label == forget_class {
+                forget_right += right;
+                forget_total += 1;
+            } else {
+                retain_right += right;
+                retain_total += 1;
+            }
+        }
+    }
+    let percent = |right: usize, total: usize| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * right as f64 / total as f64
+        }
+    };
+    ProbeAccuracy {
+        forget: percent(forget_right, forget_total),
+        retain: percent(retain_right, retain_total),
+        forget_images: forget_total,
+        retain_images: retain_total,
+    }
+}
+
+/// Shapes: `pixels` = `n` planar images of `probe`'s kind → `n` predicted classes.
+fn predicted_classes(
+    model: &Classifier,
+    pixels: &[u8],
+    probe: &ImageDataset,
+    device: &Device,
+) -> Vec<i64> {
+    logits(model, pixels, probe.kind, device)
+        .argmax(1)
+        .into_data()
+        .iter::<i64>()
+        .collect()
+}
+
+/// A PruneLoRA run in progress.
+pub struct LiveForget {
+    model: Classifier,
+    pruned: PrunedAdapters,
+    optimizer: ModuleOptimizer,
+    settings: LiveSettings,
+    retain_set: ImageDataset,
+    order: Vec<usize>,
+    position: usize,
+    rng: StdRng,
+    steps_done: usize,
+    training_device: Device,
+    device: Device,
+}
+
+impl LiveForget {
+    /// Prune and adapt `original` (decoded on `device.autodiff()`), ready to train on the images
+    /// of `train_subset` whose class is not `settings.forget_class`. `device` is the plain
+    /// device (evaluation runs on it).
+    ///
+    /// # Errors
+    /// [`LiveError::BadSettings`] for a class ≥ 10, zero steps or batch size, a learning rate
+    /// or prune amount out of range; [`LiveError::NothingToRetain`]; [`LiveError::Adapt`].
+    pub fn start(
+        original: Classifier,
+        model_config: &ModelConfig,
+        train_subset: &ImageDataset,
+        settings: LiveSettings,
+        device: &Device,
+    ) -> Result<Self, LiveError> {
+        let bad = |message: String| Err(LiveError::BadSettings(message));
+        if usize::from(settings.forget_class) >= NUM_CLASSES {
+            return bad(format!(
+                "class {} does not exist (0–{})",
+                settings.forget_class,
+                NUM_CLASSES - 1
+            ));
+        }
+        if settings.steps == 0 || settings.batch_size == 0 || settings.evaluate_every == 0 {
+            return bad("steps, batch size and evaluation interval must be at least 1".into());
+        }
+        if !(settings.learning_rate.is_finite() && settings.learning_rate > 0.0) {
+            return bad(format!(
+                "the learning rate must be positive, got {}",
+                settings.learning_rate
+            ));
+        }
+        let retained: Vec<usize> = (0..train_subset.len())
+            .filter(|&index| train_subset.label(index) != settings.forget_class)
+            .collect();
+        if retained.is_empty() {
+            return Err(LiveError::NothingToRetain);
+        }
+        let retain_set = train_subset
+            .subset(&retained)
+            .map_err(|error| LiveError::BadSettings(error.to_string()))?;
+        let training_device = device.clone().autodiff();
+        let mut setup = PruneLoraSetup::preset(model_config);
+        setup.prune_amount = settings.prune_amount;
+        setup.adapters.seed = settings.seed;
+        let (model, pruned) = PrunedAdapters::prepare(original, &setup, &training_device)?;
+        let order: Vec<usize> = (0..retain_set.len()).collect();
+        Ok(Self {
+            model,
+            pruned,
+            optimizer: retain_optimizer(),
+            rng: StdRng::seed_from_u64(settings.seed ^ 0x11FE),
+            settings,
+            retain_set,
+            order,
+            position: 0,
+            steps_done: 0,
+            training_device,
+            device: device.clone(),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &LiveSettings {
+        &self.settings
+    }
+
+    /// Steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    /// Whether the step budget is spent.
+    pub fn is_done(&self) -> bool {
+        self.steps_done >= self.settings.steps
+    }
+
+    /// Images the run trains on (the subset without the forgotten class).
+    pub fn retain_images(&self) -> usize {
+        self.retain_set.len()
+    }
+
+    /// Whether the probe set should be measured after the step just taken.
+    pub fn evaluation_due(&self) -> bool {
+        self.is_done() || self.steps_done.is_multiple_of(self.settings.evaluate_every)
+    }
+
+    /// One PruneLoRA step on the next mini-batch of the retained images (reshuffled every pass):
+    /// cross-entropy, backward, Adam, mask hook. Returns the batch's loss.
+    ///
+    /// # Errors
+    /// [`LiveError::Diverged`] on a non-finite loss (the model is left unchanged);
+    /// [`LiveError::Adapt`] if the mask no longer fits.
+    pub fn step(&mut self) -> Result<f32, LiveError> {
+        let batch = self.next_batch();
+        let mut pixels = Vec::with_capacity(batch.len() * self.retain_set.image_bytes());
+        let mut labels = Vec::with_capacity(batch.len());
+        for &index in &batch {
+            pixels.extend_from_slice(self.retain_set.image(index));
+            labels.push(i64::from(self.retain_set.label(index)));
+        }
+        // Shapes: images [n, c, h, w], labels [n] → loss [1].
+        let images = normalize_images(&pixels, self.retain_set.kind, &self.training_device);
+        let labels = Tensor::<1, Int>::from_data(
+            TensorData::new(labels, [batch.len()]),
+            &self.training_device,
+        );
+        let loss = cross_entropy(self.model.forward(images), labels);
+        let value = loss.clone().into_scalar::<f32>();
+        if !value.is_finite() {
+            return Err(LiveError::Diverged {
+                step: self.steps_done + 1,
+                loss: value,
+            });
+        }
+        let model = optimizer_step(
+            &mut self.optimizer,
+            self.settings.learning_rate,
+            self.model.clone(),
+            loss,
+        );
+        self.model = self.pruned.after_step(model)?;
+        self.steps_done += 1;
+        Ok(value)
+    }
+
+    fn next_batch(&mut self) -> Vec<usize> {
+        let mut batch = Vec::with_capacity(self.settings.batch_size);
+        while batch.len() < self.settings.batch_size.min(self.order.len()) {
+            if self.position == 0 {
+                self.order.shuffle(&mut self.rng);
+            }
+            batch.push(self.order[self.position]);
+            self.position = (self.position + 1) % self.order.len();
+        }
+        batch
+    }
+
+    /// The current model's class probabilities for one planar image (`[c, h, w]` bytes).
+    pub fn probabilities(&self, planar: &[u8]) -> Vec<f32> {
+        let model = self.model.for_inference();
+        let row: Vec<f32> = logits(&model, planar, self.retain_set.kind, &self.device)
+            .into_data()
+            .iter::<f32>()
+            .collect();
+        softmax(&row)
+    }
+
+    /// The current model's accuracy on `probe`.
+    pub fn probe_accuracy(&self, probe: &ImageDataset) -> ProbeAccuracy {
+        probe_accuracy(&self.model, probe, self.settings.forget_class, &self.device)
+    }
+
+    /// End the run: the adapters folded in, a plain model.
+    ///
+    /// # Errors
+    /// [`LiveError::Adapt`] if the mask no longer fits.
+    pub fn finish(self) -> Result<Classifier, LiveError> {
+        Ok(self.pruned.finish(self.model)?)
+    }
+}
+
+/// One report of a live run, as the page's worker sends it (JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LiveMessage {
+    /// Set-up done (pruned, adapters attached): the starting point.
+    Started {
+        /// Step budget.
+        total_steps: usize,
+        /// Images trained on.
+        retain_images: usize,
+        /// The original model on the probe set.
+        original: ProbeAccuracy,
+        /// The pruned model (before any step) on the probe set.
+        pruned: ProbeAccuracy,
+        /// The chosen image's probabilities under the pruned model.
+        probabilities: Vec<f32>,
+    },
+    /// One step taken.
+    Step {
+        /// Steps done.
+        step: usize,
+        /// This step's loss.
+        loss: f32,
+        /// The chosen image's probabilities now.
+        probabilities: Vec<f32>,
+        /// The probe set, when measured after this step.
+        probe: Option<ProbeAccuracy>,
+    },
+    /// The run ended (budget spent).
+    Finished {
+        /// Steps done.
+        step: usize,
+        /// The shipped native run of the same class on the same probe set, if there is one.
+        native: Option<ProbeAccuracy>,
+    },
+    /// The run stopped with an error.
+    Failed {
+        /// What went wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,115 @@
+//! Live forgetting (`lethe_shared::live`, what the page runs in its Web Worker), natively on the
+//! shipped files the page uses: the original ResNet-20, `static/live/cifar10/train.bin` and
+//! `probe.bin`. Also checks the subsets against their index.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use lethe_shared::data::cifar10::parse_records;
+use lethe_shared::data::{DataSplit, DatasetKind, NUM_CLASSES};
+use lethe_shared::live::{LiveError, LiveForget, LiveSettings};
+use lethe_shared::weights;
+use lethe_tests::{data_dir, manifest_dir};
+use lethe_trainer::live_export::LiveSubsetIndex;
+
+fn live_dir() -> PathBuf {
+    manifest_dir().join("../static/live/cifar10")
+}
+
+fn subset(name: &str) -> lethe_shared::data::ImageDataset {
+    let path = live_dir().join(name);
+    let bytes = std::fs::read(&path).unwrap();
+    parse_records(&path, &bytes).unwrap()
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn shipped_subsets_are_the_real_images_their_index_names() {
+    let index: LiveSubsetIndex =
+        serde_json::from_str(&std::fs::read_to_string(live_dir().join("index.json")).unwrap())
+            .unwrap();
+    let train = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Train)
+        .unwrap();
+    let test = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap();
+    for (file, source) in [(&index.train, &train), (&index.probe, &test)] {
+        let shipped = subset(&file.file);
+        assert_eq!(shipped.len(), file.images);
+        assert_eq!(shipped.class_counts(), [file.per_class; NUM_CLASSES]);
+        for (position, &source_index) in file.source_indices.iter().enumerate() {
+            assert_eq!(shipped.image(position), source.image(source_index));
+            assert_eq!(shipped.label(position), source.label(source_index));
+        }
+    }
+    let bad = parse_records(Path::new("cut.bin"), &[3u8; 3074]).unwrap_err();
+    assert!(bad.to_string().contains("cut.bin"), "{bad}");
+}
+
+/// The page's run (its defaults: class 3, PruneLoRA's set-up) forgets the class on the probe
+/// set while keeping the other classes. `LIVE_STEPS`, `LIVE_LR`, `LIVE_PRUNE`, `LIVE_BATCH`
+/// override the settings for exploring them.
+#[test]
+fn live_prunelora_forgets_class_3_on_the_probe_set() {
+    let device = Device::flex();
+    let training_device = device.clone().autodiff();
+    let run = manifest_dir().join("../static/models/resnet20-cifar10");
+    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
+    let train = subset("train.bin");
+    let probe = subset("probe.bin");
+    let mut settings = LiveSettings::page_default(3);
+    settings.steps = env_or("LIVE_STEPS", settings.steps);
+    settings.learning_rate = env_or("LIVE_LR", settings.learning_rate);
+    settings.prune_amount = env_or("LIVE_PRUNE", settings.prune_amount);
+    settings.batch_size = env_or("LIVE_BATCH", settings.batch_size);
+    let before = lethe_shared::live::probe_accuracy(&original, &probe, 3, &device);
+    let mut live = LiveForget::start(original, &manifest.model, &train, settings, &device).unwrap();
+    assert_eq!(live.retain_images(), 900);
+    let pruned = live.probe_accuracy(&probe);
+    eprintln!("original {before:?}\npruned {pruned:?}");
+    let started = std::time::Instant::now();
+    let mut last = pruned;
+    while !live.is_done() {
+        let loss = live.step().unwrap();
+        assert!(loss.is_finite());
+        if live.evaluation_due() {
+            last = live.probe_accuracy(&probe);
+            eprintln!(
+                "step {:>3} loss {loss:.3} forget {:5.1} retain {:5.1} ({:.1}s)",
+                live.steps_done(),
+                last.forget,
+                last.retain,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    assert!(last.forget <= 10.0, "{last:?}");
+    assert!(last.retain >= before.retain - 5.0, "{last:?} vs {before:?}");
+    let merged = live.finish().unwrap();
+    let after = lethe_shared::live::probe_accuracy(&merged, &probe, 3, &device);
+    assert!((after.retain - last.retain).abs() <= 1.0, "{after:?} vs {last:?}");
+}
+
+#[test]
+fn live_settings_out_of_range_are_refused() {
+    let device = Device::flex();
+    let training_device = device.clone().autodiff();
+    let run = manifest_dir().join("../static/models/resnet20-cifar10");
+    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
+    let train = subset("train.bin");
+    let mut settings = LiveSettings::page_default(10);
+    let error = LiveForget::start(original.clone(), &manifest.model, &train, settings.clone(), &device)
+        .err()
+        .unwrap();
+    assert!(matches!(error, LiveError::BadSettings(_)), "{error}");
+    settings.forget_class = 3;
+    settings.steps = 0;
+    assert!(LiveForget::start(original, &manifest.model, &train, settings, &device).is_err());
+}

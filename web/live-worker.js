@@ -1,0 +1,60 @@
+// Lethe's live-forgetting worker: runs PruneLoRA (lethe_web's LiveSession, the trainer's own
+// code compiled to wasm) one step at a time off the page's main thread. It only schedules:
+// every number comes from the wasm session as a JSON message, forwarded to the page as is.
+//
+// Messages in: {type: "start", weights, model, train, probe, settings, image, nativeWeights?,
+// nativeModel?}, {type: "pause"}, {type: "resume"}, {type: "image", image}. Cancelling is the
+// page terminating this worker.
+import init, { LiveSession } from "./pkg/lethe_web.js";
+
+let session = null;
+let paused = false;
+let wake = null;
+
+const fail = (message) => postMessage(JSON.stringify({ kind: "failed", message: String(message) }));
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// Yield to the event loop (a macrotask), so pause / image messages are handled between steps.
+const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function run(start) {
+  await init();
+  const [weights, train, probe] = await Promise.all([
+    fetchBytes(start.weights), fetchBytes(start.train), fetchBytes(start.probe)]);
+  session = new LiveSession(weights, start.model, train, probe, start.settings, start.image);
+  postMessage(session.started());
+  while (!session.is_done()) {
+    await breathe();
+    if (paused) await new Promise((resolve) => { wake = resolve; });
+    postMessage(session.step());
+  }
+  let native = null;
+  if (start.nativeWeights) native = await fetchBytes(start.nativeWeights).catch(() => null);
+  postMessage(session.finish(native, native ? start.nativeModel : null));
+}
+
+self.onmessage = (event) => {
+  const message = event.data;
+  switch (message.type) {
+    case "start":
+      run(message).catch(fail);
+      break;
+    case "pause":
+      paused = true;
+      break;
+    case "resume":
+      paused = false;
+      if (wake) { wake(); wake = null; }
+      break;
+    case "image":
+      if (session) session.set_image(message.image);
+      break;
+    default:
+      fail(`unknown message ${message.type}`);
+  }
+};
