@@ -47,17 +47,34 @@ pub struct LiveSettings {
 }
 
 impl LiveSettings {
-    /// What the page starts with: PruneLoRA's hyper-parameters (spec §3.5) within the page's
-    /// budget of mini-batches.
+    /// What the page starts with: PruneLoRA's set-up, loss and optimizer within a page-sized
+    /// budget — 80 mini-batches of 32 images of a 900-image subset — with 20 % of the channels
+    /// pruned and Adam at 3e-3.
+    ///
+    /// PruneLoRA's own 50 % / 1e-3 forgets at once but cannot win back the kept classes in
+    /// such a budget: measured on the shipped subsets (`tests/tests/live.rs`, natively), 50 %
+    /// pruning left the kept classes at 47 % probe accuracy after 40 steps (original 89 %),
+    /// while 20 % at 3e-3 reached 2 % on the forgotten class and 85 % on the others after 80.
+    /// The page offers 50 % too.
     pub fn page_default(forget_class: u8) -> Self {
         Self {
             forget_class,
-            steps: 60,
+            steps: 80,
             batch_size: 32,
+            learning_rate: 3e-3,
+            prune_amount: 0.2,
+            evaluate_every: 10,
+            seed: 0,
+        }
+    }
+
+    /// PruneLoRA's hyper-parameters as the trainer runs them (spec §3.5: 50 % pruned, Adam
+    /// 1e-3), with the page's step budget and batch size.
+    pub fn prunelora(forget_class: u8) -> Self {
+        Self {
             learning_rate: 1e-3,
             prune_amount: 0.5,
-            evaluate_every: 5,
-            seed: 0,
+            ..Self::page_default(forget_class)
         }
     }
 }

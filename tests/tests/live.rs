@@ -94,7 +94,10 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
     assert!(last.retain >= before.retain - 5.0, "{last:?} vs {before:?}");
     let merged = live.finish().unwrap();
     let after = lethe_shared::live::probe_accuracy(&merged, &probe, 3, &device);
-    assert!((after.retain - last.retain).abs() <= 1.0, "{after:?} vs {last:?}");
+    assert!(
+        (after.retain - last.retain).abs() <= 1.0,
+        "{after:?} vs {last:?}"
+    );
 }
 
 #[test]
@@ -105,9 +108,15 @@ fn live_settings_out_of_range_are_refused() {
     let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
     let train = subset("train.bin");
     let mut settings = LiveSettings::page_default(10);
-    let error = LiveForget::start(original.clone(), &manifest.model, &train, settings.clone(), &device)
-        .err()
-        .unwrap();
+    let error = LiveForget::start(
+        original.clone(),
+        &manifest.model,
+        &train,
+        settings.clone(),
+        &device,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(error, LiveError::BadSettings(_)), "{error}");
     settings.forget_class = 3;
     settings.steps = 0;

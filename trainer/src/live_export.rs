@@ -100,8 +100,20 @@ pub fn export_live(
         format: 1,
         dataset: DatasetKind::Cifar10,
         seed,
-        train: write("train.bin", train_set, train_indices, train_per_class, "train")?,
-        probe: write("probe.bin", test_set, probe_indices, probe_per_class, "test")?,
+        train: write(
+            "train.bin",
+            train_set,
+            train_indices,
+            train_per_class,
+            "train",
+        )?,
+        probe: write(
+            "probe.bin",
+            test_set,
+            probe_indices,
+            probe_per_class,
+            "test",
+        )?,
     };
     let path = out.join("index.json");
     std::fs::write(&path, serde_json::to_string_pretty(&index)? + "\n")

@@ -746,13 +746,17 @@ fn LivePanel(state: DemoState, live: LiveState) -> impl IntoView {
         live.start(&original, native.as_ref(), &image, &settings);
     };
     let available = move || {
-        state.catalog.get().and_then(Result::ok).is_some_and(|_| state.dataset() == DatasetKind::Cifar10)
+        state
+            .catalog
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|_| state.dataset() == DatasetKind::Cifar10)
     };
     view! {
         <section class="live" id="live" data-phase=move || live.phase.get().label()>
             <h2>"4 · Forget it live"</h2>
             <p class="hint">
-                "Your browser runs PruneLoRA itself: it prunes half of the original ResNet's channels, attaches LoRA adapters and fine-tunes them on "
+                "Your browser runs PruneLoRA itself: it prunes the original ResNet's weakest channels, attaches LoRA adapters and fine-tunes them on "
                 {move || live.retain_images.get().max(900)}
                 " real CIFAR-10 training images of the classes it keeps — in a background worker, so the page stays usable."
             </p>
@@ -806,15 +810,16 @@ fn LivePanel(state: DemoState, live: LiveState) -> impl IntoView {
                                 }
                             }
                         >
-                            {[0.5, 0.3, 0.2, 0.0]
+                            {[0.2, 0.3, 0.5]
                                 .into_iter()
                                 .map(|amount| {
                                     let label = if amount == 0.5 {
-                                        String::from("50 % (PruneLoRA)")
+                                        String::from("50 % (the paper's; needs far more steps)")
                                     } else {
                                         format!("{:.0} %", amount * 100.0)
                                     };
-                                    view! { <option value=amount.to_string() selected=amount == 0.5>{label}</option> }
+                                    let default = amount == LiveSettings::page_default(3).prune_amount;
+                                    view! { <option value=amount.to_string() selected=default>{label}</option> }
                                 })
                                 .collect_view()}
                         </select>

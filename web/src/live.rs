@@ -138,7 +138,11 @@ impl LiveSession {
 
     /// End the run: merge the adapters and, given the shipped native run of the same class,
     /// measure it on the same probe set. A `finished` message.
-    pub fn finish(&mut self, native_weights: Option<Vec<u8>>, native_model_json: Option<String>) -> String {
+    pub fn finish(
+        &mut self,
+        native_weights: Option<Vec<u8>>,
+        native_model_json: Option<String>,
+    ) -> String {
         let Some(live) = self.live.take() else {
             return json(&LiveMessage::Failed {
                 message: "the run has ended".into(),
@@ -151,11 +155,18 @@ impl LiveSession {
                 message: error.to_string(),
             });
         }
-        let native = native_weights.zip(native_model_json).and_then(|(bytes, model_json)| {
-            let model: ModelConfig = serde_json::from_str(&model_json).ok()?;
-            let model = decode_model(bytes, &model, &self.device).ok()?;
-            Some(probe_accuracy(&model, &self.probe, forget_class, &self.device))
-        });
+        let native = native_weights
+            .zip(native_model_json)
+            .and_then(|(bytes, model_json)| {
+                let model: ModelConfig = serde_json::from_str(&model_json).ok()?;
+                let model = decode_model(bytes, &model, &self.device).ok()?;
+                Some(probe_accuracy(
+                    &model,
+                    &self.probe,
+                    forget_class,
+                    &self.device,
+                ))
+            });
         json(&LiveMessage::Finished { step, native })
     }
 }
@@ -296,14 +307,27 @@ impl LiveState {
         };
         set("type", &"start".into());
         set("weights", &original.weights.as_str().into());
-        set("model", &serde_json::to_string(&original.model).unwrap_or_default().into());
+        set(
+            "model",
+            &serde_json::to_string(&original.model)
+                .unwrap_or_default()
+                .into(),
+        );
         set("train", &format!("{LIVE_DIR}/train.bin").into());
         set("probe", &format!("{LIVE_DIR}/probe.bin").into());
-        set("settings", &serde_json::to_string(settings).unwrap_or_default().into());
+        set(
+            "settings",
+            &serde_json::to_string(settings).unwrap_or_default().into(),
+        );
         set("image", &js_sys::Uint8Array::from(image).into());
         if let Some(native) = native {
             set("nativeWeights", &native.weights.as_str().into());
-            set("nativeModel", &serde_json::to_string(&native.model).unwrap_or_default().into());
+            set(
+                "nativeModel",
+                &serde_json::to_string(&native.model)
+                    .unwrap_or_default()
+                    .into(),
+            );
         }
         if let Err(error) = worker.worker.post_message(&message) {
             self.phase.set(LivePhase::Failed(format!("{error:?}")));
@@ -469,11 +493,12 @@ fn spawn_worker(state: LiveState) -> Result<WorkerHandle, String> {
         state.receive(message);
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-        state.receive(LiveMessage::Failed {
-            message: format!("the worker failed: {}", event.message()),
+    let on_error =
+        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            state.receive(LiveMessage::Failed {
+                message: format!("the worker failed: {}", event.message()),
+            });
         });
-    });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     Ok(WorkerHandle {
         worker,

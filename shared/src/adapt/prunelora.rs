@@ -194,10 +194,7 @@ impl PrunedAdapters {
 /// The optimizer of FT, Prune+FT, LoRA and PruneLoRA (spec §3.2): Adam, β 0.9 / 0.999, no
 /// weight decay.
 pub fn retain_optimizer() -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(0.9)
-        .with_beta_2(0.999)
-        .init()
+    AdamConfig::new().with_beta_1(0.9).with_beta_2(0.999).init()
 }
 
 /// Mean cross-entropy of `logits` `[n, classes]` against `labels` `[n]` → `[1]`.

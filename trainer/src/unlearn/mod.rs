@@ -27,11 +27,11 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
-use lethe_shared::adapt::prunelora::optimizer_step;
 use burn::tensor::{Device, Int, Tensor};
 use clap::ValueEnum;
 use lethe_shared::adapt::AdaptError;
 use lethe_shared::adapt::prune::{MaskMode, PruneMask};
+use lethe_shared::adapt::prunelora::optimizer_step;
 use lethe_shared::data::split::{ForgetRequest, UnlearningSplit, ValidationHoldout};
 use lethe_shared::data::{DataError, ImageDataset};
 use lethe_shared::metrics::MetricsError;
@@ -575,12 +575,7 @@ pub fn train_loop(
                     loss: loss_value,
                 });
             }
-            model = optimizer_step(
-                &mut plan.optimizer,
-                (plan.learning_rate)(done),
-                model,
-                loss,
-            );
+            model = optimizer_step(&mut plan.optimizer, (plan.learning_rate)(done), model, loss);
             model = after_step(model)?;
             loss_sum += loss_value * chunk.len() as f64;
             seen += chunk.len();

@@ -43,10 +43,10 @@ impl UnlearningMethod for PruneLora {
             PrunedAdapters::prepare(context.start()?, &setup, &context.training_device)?;
         adapters::log_adapted(&pruned.adapted);
         let trainable = trainable_params(&model);
-        let mut hook =
-            |model: Classifier| -> Result<Classifier, UnlearnError> { Ok(pruned.after_step(model)?) };
-        let (model, history) =
-            fine_tune_on_retain(context, model, "prunelora", epochs, &mut hook)?;
+        let mut hook = |model: Classifier| -> Result<Classifier, UnlearnError> {
+            Ok(pruned.after_step(model)?)
+        };
+        let (model, history) = fine_tune_on_retain(context, model, "prunelora", epochs, &mut hook)?;
         let model = pruned.finish(model)?;
         Ok(MethodOutput {
             model,
