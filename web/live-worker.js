@@ -26,16 +26,19 @@ async function run(start) {
   await init();
   const [weights, train, probe] = await Promise.all([
     fetchBytes(start.weights), fetchBytes(start.train), fetchBytes(start.probe)]);
-  session = new LiveSession(weights, start.model, train, probe, start.settings, start.image);
+  // WebGPU when this worker's browser offers it (the session falls back to the CPU when no
+  // adapter comes), unless the page was opened with ?backend=cpu.
+  const preferGpu = start.preferGpu && "gpu" in navigator;
+  session = await LiveSession.create(weights, start.model, train, probe, start.settings, start.image, preferGpu);
   postMessage(session.started());
   while (!session.is_done()) {
     await breathe();
     if (paused) await new Promise((resolve) => { wake = resolve; });
-    postMessage(session.step());
+    postMessage(await session.step());
   }
   let native = null;
   if (start.nativeWeights) native = await fetchBytes(start.nativeWeights).catch(() => null);
-  postMessage(session.finish(native, native ? start.nativeModel : null));
+  postMessage(await session.finish(native, native ? start.nativeModel : null));
 }
 
 self.onmessage = (event) => {

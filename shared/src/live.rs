@@ -11,6 +11,7 @@
 //! images of the forgotten class (the live counterpart of Acc(test_f)) and on the others (of
 //! TA).
 
+use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
@@ -36,7 +37,7 @@ pub struct LiveSettings {
     pub steps: usize,
     /// Images per mini-batch.
     pub batch_size: usize,
-    /// Adam's learning rate (PruneLoRA's 1e-3 by default).
+    /// Adam's learning rate, constant (PruneLoRA's 1e-3 by default).
     pub learning_rate: f64,
     /// Share of output channels pruned per layer (PruneLoRA's 0.5 by default).
     pub prune_amount: f64,
@@ -91,6 +92,9 @@ pub enum LiveError {
     /// Pruning or adapters failed.
     #[error(transparent)]
     Adapt(#[from] AdaptError),
+    /// Reading a result back from the device failed.
+    #[error("reading back from the device failed: {0}")]
+    Backend(String),
     /// The loss stopped being finite; the model is left as it was before the step.
     #[error("the loss is {loss} at step {step}: training stopped, the last good state is kept")]
     Diverged {
@@ -115,19 +119,23 @@ pub struct ProbeAccuracy {
 }
 
 /// Accuracy of `model` (any mode; run on its inference path) on `probe`, split into the images of
-/// `forget_class` and the rest. `device` is a plain (non-autodiff) device.
-pub fn probe_accuracy(
+/// `forget_class` and the rest. `device` is a plain (non-autodiff) device. Async: results are
+/// read back with `into_data_async`, which a GPU in the browser requires (natively, block on it).
+///
+/// # Errors
+/// [`LiveError::Backend`] when a read-back fails.
+pub async fn probe_accuracy(
     model: &Classifier,
     probe: &ImageDataset,
     forget_class: u8,
     device: &Device,
-) -> ProbeAccuracy {
+) -> Result<ProbeAccuracy, LiveError> {
     let model = model.for_inference();
     let image_bytes = probe.image_bytes();
     let (mut forget_right, mut forget_total, mut retain_right, mut retain_total) = (0, 0, 0, 0);
     const BATCH: usize = 100;
     for (chunk, pixels) in probe.images.chunks(BATCH * image_bytes).enumerate() {
-        let predicted = predicted_classes(&model, pixels, probe, device);
+        let predicted = predicted_classes(&model, pixels, probe, device).await?;
         let labels = &probe.labels[chunk * BATCH..chunk * BATCH + predicted.len()];
         for (&label, &prediction) in labels.iter().zip(&predicted) {
             let right = usize::from(i64::from(label) == prediction);
@@ -147,26 +155,32 @@ pub fn probe_accuracy(
             100.0 * right as f64 / total as f64
         }
     };
-    ProbeAccuracy {
+    Ok(ProbeAccuracy {
         forget: percent(forget_right, forget_total),
         retain: percent(retain_right, retain_total),
         forget_images: forget_total,
         retain_images: retain_total,
-    }
+    })
+}
+
+fn backend_error(error: impl std::fmt::Debug) -> LiveError {
+    LiveError::Backend(format!("{error:?}"))
 }
 
 /// Shapes: `pixels` = `n` planar images of `probe`'s kind → `n` predicted classes.
-fn predicted_classes(
+async fn predicted_classes(
     model: &Classifier,
     pixels: &[u8],
     probe: &ImageDataset,
     device: &Device,
-) -> Vec<i64> {
-    logits(model, pixels, probe.kind, device)
+) -> Result<Vec<i64>, LiveError> {
+    Ok(logits(model, pixels, probe.kind, device)
         .argmax(1)
-        .into_data()
+        .into_data_async()
+        .await
+        .map_err(backend_error)?
         .iter::<i64>()
-        .collect()
+        .collect())
 }
 
 /// A PruneLoRA run in progress.
@@ -185,9 +199,10 @@ pub struct LiveForget {
 }
 
 impl LiveForget {
-    /// Prune and adapt `original` (decoded on `device.autodiff()`), ready to train on the images
-    /// of `train_subset` whose class is not `settings.forget_class`. `device` is the plain
-    /// device (evaluation runs on it).
+    /// Prune and adapt `original` (decoded on the CPU with autodiff, `Device::flex().autodiff()`:
+    /// pruning reads weight norms back synchronously), then move it to `device` to train on the
+    /// images of `train_subset` whose class is not `settings.forget_class`. `device` is a plain
+    /// device (the CPU, or a GPU); training runs on `device.autodiff()`, evaluation on `device`.
     ///
     /// # Errors
     /// [`LiveError::BadSettings`] for a class ≥ 10, zero steps or batch size, a learning rate
@@ -229,7 +244,14 @@ impl LiveForget {
         let mut setup = PruneLoraSetup::preset(model_config);
         setup.prune_amount = settings.prune_amount;
         setup.adapters.seed = settings.seed;
-        let (model, pruned) = PrunedAdapters::prepare(original, &setup, &training_device)?;
+        let cpu = Device::flex().autodiff();
+        let (model, pruned) = PrunedAdapters::prepare(original, &setup, &cpu)?;
+        // `fork` keeps which parameters require a gradient (only the adapters and the head).
+        let model = if training_device == cpu {
+            model
+        } else {
+            model.fork(&training_device)
+        };
         let order: Vec<usize> = (0..retain_set.len()).collect();
         Ok(Self {
             model,
@@ -277,7 +299,7 @@ impl LiveForget {
     /// # Errors
     /// [`LiveError::Diverged`] on a non-finite loss (the model is left unchanged);
     /// [`LiveError::Adapt`] if the mask no longer fits.
-    pub fn step(&mut self) -> Result<f32, LiveError> {
+    pub async fn step(&mut self) -> Result<f32, LiveError> {
         let batch = self.next_batch();
         let mut pixels = Vec::with_capacity(batch.len() * self.retain_set.image_bytes());
         let mut labels = Vec::with_capacity(batch.len());
@@ -292,7 +314,11 @@ impl LiveForget {
             &self.training_device,
         );
         let loss = cross_entropy(self.model.forward(images), labels);
-        let value = loss.clone().into_scalar::<f32>();
+        let value = loss
+            .clone()
+            .into_scalar_async::<f32>()
+            .await
+            .map_err(backend_error)?;
         if !value.is_finite() {
             return Err(LiveError::Diverged {
                 step: self.steps_done + 1,
@@ -323,18 +349,26 @@ impl LiveForget {
     }
 
     /// The current model's class probabilities for one planar image (`[c, h, w]` bytes).
-    pub fn probabilities(&self, planar: &[u8]) -> Vec<f32> {
+    ///
+    /// # Errors
+    /// [`LiveError::Backend`] when the read-back fails.
+    pub async fn probabilities(&self, planar: &[u8]) -> Result<Vec<f32>, LiveError> {
         let model = self.model.for_inference();
         let row: Vec<f32> = logits(&model, planar, self.retain_set.kind, &self.device)
-            .into_data()
+            .into_data_async()
+            .await
+            .map_err(backend_error)?
             .iter::<f32>()
             .collect();
-        softmax(&row)
+        Ok(softmax(&row))
     }
 
     /// The current model's accuracy on `probe`.
-    pub fn probe_accuracy(&self, probe: &ImageDataset) -> ProbeAccuracy {
-        probe_accuracy(&self.model, probe, self.settings.forget_class, &self.device)
+    ///
+    /// # Errors
+    /// [`LiveError::Backend`] when a read-back fails.
+    pub async fn probe_accuracy(&self, probe: &ImageDataset) -> Result<ProbeAccuracy, LiveError> {
+        probe_accuracy(&self.model, probe, self.settings.forget_class, &self.device).await
     }
 
     /// End the run: the adapters folded in, a plain model.
@@ -356,6 +390,8 @@ pub enum LiveMessage {
         total_steps: usize,
         /// Images trained on.
         retain_images: usize,
+        /// Where it trains (WebGPU, or the CPU and why).
+        backend: String,
         /// The original model on the probe set.
         original: ProbeAccuracy,
         /// The pruned model (before any step) on the probe set.

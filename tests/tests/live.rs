@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
+use futures_lite::future::block_on;
 use lethe_shared::data::cifar10::parse_records;
 use lethe_shared::data::{DataSplit, DatasetKind, NUM_CLASSES};
 use lethe_shared::live::{LiveError, LiveForget, LiveSettings};
@@ -69,18 +70,21 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
     settings.learning_rate = env_or("LIVE_LR", settings.learning_rate);
     settings.prune_amount = env_or("LIVE_PRUNE", settings.prune_amount);
     settings.batch_size = env_or("LIVE_BATCH", settings.batch_size);
-    let before = lethe_shared::live::probe_accuracy(&original, &probe, 3, &device);
+    let before = block_on(lethe_shared::live::probe_accuracy(
+        &original, &probe, 3, &device,
+    ))
+    .unwrap();
     let mut live = LiveForget::start(original, &manifest.model, &train, settings, &device).unwrap();
     assert_eq!(live.retain_images(), 900);
-    let pruned = live.probe_accuracy(&probe);
+    let pruned = block_on(live.probe_accuracy(&probe)).unwrap();
     eprintln!("original {before:?}\npruned {pruned:?}");
     let started = std::time::Instant::now();
     let mut last = pruned;
     while !live.is_done() {
-        let loss = live.step().unwrap();
+        let loss = block_on(live.step()).unwrap();
         assert!(loss.is_finite());
         if live.evaluation_due() {
-            last = live.probe_accuracy(&probe);
+            last = block_on(live.probe_accuracy(&probe)).unwrap();
             eprintln!(
                 "step {:>3} loss {loss:.3} forget {:5.1} retain {:5.1} ({:.1}s)",
                 live.steps_done(),
@@ -93,7 +97,10 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
     assert!(last.forget <= 10.0, "{last:?}");
     assert!(last.retain >= before.retain - 5.0, "{last:?} vs {before:?}");
     let merged = live.finish().unwrap();
-    let after = lethe_shared::live::probe_accuracy(&merged, &probe, 3, &device);
+    let after = block_on(lethe_shared::live::probe_accuracy(
+        &merged, &probe, 3, &device,
+    ))
+    .unwrap();
     assert!(
         (after.retain - last.retain).abs() <= 1.0,
         "{after:?} vs {last:?}"

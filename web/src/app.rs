@@ -856,6 +856,10 @@ fn LiveProgress(live: LiveState) -> impl IntoView {
                     LivePhase::Failed(message) => format!("Live forgetting failed: {message}"),
                 }}
             </p>
+            {move || live.backend.get().map(|backend| {
+                let label = backend.clone();
+                view! { <p id="live-backend" class="hint" data-backend=label>"training on "{backend}</p> }
+            })}
             <progress
                 id="live-bar"
                 max=move || live.total_steps.get().max(1).to_string()

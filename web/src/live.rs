@@ -18,14 +18,16 @@ use leptos::prelude::*;
 use lethe_shared::catalog::CatalogRun;
 use lethe_shared::data::ImageDataset;
 use lethe_shared::data::cifar10::parse_records;
-use lethe_shared::live::{LiveForget, LiveMessage, LiveSettings, ProbeAccuracy, probe_accuracy};
+use lethe_shared::live::{
+    LiveError, LiveForget, LiveMessage, LiveSettings, ProbeAccuracy, probe_accuracy,
+};
 use lethe_shared::model::ModelConfig;
 use lethe_shared::weights::decode_model;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsError, wasm_bindgen};
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::platform::now_ms;
+use crate::platform::{now_ms, query_parameter};
 
 /// Where the page's live subsets are (written by `lethe export-live`).
 pub const LIVE_DIR: &str = "live/cifar10";
@@ -52,37 +54,56 @@ fn json(message: &LiveMessage) -> String {
 #[wasm_bindgen]
 impl LiveSession {
     /// Decode the original model, read the subsets, measure the original on the probe set,
-    /// prune and attach adapters. `image` is the chosen picture, planar bytes.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
+    /// prune and attach adapters (on the CPU), then move the model to WebGPU when `prefer_gpu`
+    /// and the worker gets an adapter, else keep it on the CPU. `image` is the chosen picture,
+    /// planar bytes.
+    pub async fn create(
         weights: Vec<u8>,
-        model_json: &str,
+        model_json: String,
         train_records: Vec<u8>,
         probe_records: Vec<u8>,
-        settings_json: &str,
+        settings_json: String,
         image: Vec<u8>,
+        prefer_gpu: bool,
     ) -> Result<LiveSession, JsError> {
-        let model: ModelConfig = serde_json::from_str(model_json)
-            .map_err(|error| JsError::new(&format!("model description: {error}")))?;
-        let settings: LiveSettings = serde_json::from_str(settings_json)
-            .map_err(|error| JsError::new(&format!("live settings: {error}")))?;
+        let error = |error: &dyn std::fmt::Display| JsError::new(&error.to_string());
+        let model: ModelConfig = serde_json::from_str(&model_json)
+            .map_err(|e| JsError::new(&format!("model description: {e}")))?;
+        let settings: LiveSettings = serde_json::from_str(&settings_json)
+            .map_err(|e| JsError::new(&format!("live settings: {e}")))?;
         let train = parse_records(std::path::Path::new("train.bin"), &train_records)
-            .map_err(|error| JsError::new(&error.to_string()))?;
+            .map_err(|e| error(&e))?;
         let probe = parse_records(std::path::Path::new("probe.bin"), &probe_records)
-            .map_err(|error| JsError::new(&error.to_string()))?;
-        let device = Device::flex();
-        let original = decode_model(weights, &model, &device.clone().autodiff())
-            .map_err(|error| JsError::new(&error.to_string()))?;
+            .map_err(|e| error(&e))?;
+        let cpu = Device::flex();
+        let original =
+            decode_model(weights, &model, &cpu.clone().autodiff()).map_err(|e| error(&e))?;
         let forget_class = settings.forget_class;
-        let original_probe = probe_accuracy(&original, &probe, forget_class, &device);
+        let original_probe = probe_accuracy(&original, &probe, forget_class, &cpu)
+            .await
+            .map_err(|e| error(&e))?;
+        let (device, backend) = if prefer_gpu {
+            match Device::wgpu_options().init_async().await {
+                Ok(device) => (device, String::from("WebGPU")),
+                Err(reason) => (
+                    cpu,
+                    format!("CPU (wasm SIMD): no WebGPU adapter ({reason:?})"),
+                ),
+            }
+        } else {
+            (cpu, String::from("CPU (wasm SIMD)"))
+        };
         let live = LiveForget::start(original, &model, &train, settings, &device)
-            .map_err(|error| JsError::new(&error.to_string()))?;
+            .map_err(|e| error(&e))?;
+        let pruned = live.probe_accuracy(&probe).await.map_err(|e| error(&e))?;
+        let probabilities = live.probabilities(&image).await.map_err(|e| error(&e))?;
         let started = json(&LiveMessage::Started {
             total_steps: live.settings().steps,
             retain_images: live.retain_images(),
+            backend,
             original: original_probe,
-            pruned: live.probe_accuracy(&probe),
-            probabilities: live.probabilities(&image),
+            pruned,
+            probabilities,
         });
         Ok(LiveSession {
             live: Some(live),
@@ -109,24 +130,9 @@ impl LiveSession {
     }
 
     /// One step: a `step` message, or `failed` (and the run ends).
-    pub fn step(&mut self) -> String {
-        let Some(live) = self.live.as_mut() else {
-            return json(&LiveMessage::Failed {
-                message: "the run has ended".into(),
-            });
-        };
-        match live.step() {
-            Ok(loss) => {
-                let probe = live
-                    .evaluation_due()
-                    .then(|| live.probe_accuracy(&self.probe));
-                json(&LiveMessage::Step {
-                    step: live.steps_done(),
-                    loss,
-                    probabilities: live.probabilities(&self.image),
-                    probe,
-                })
-            }
+    pub async fn step(&mut self) -> String {
+        match self.try_step().await {
+            Ok(message) => json(&message),
             Err(error) => {
                 self.live = None;
                 json(&LiveMessage::Failed {
@@ -138,7 +144,7 @@ impl LiveSession {
 
     /// End the run: merge the adapters and, given the shipped native run of the same class,
     /// measure it on the same probe set. A `finished` message.
-    pub fn finish(
+    pub async fn finish(
         &mut self,
         native_weights: Option<Vec<u8>>,
         native_model_json: Option<String>,
@@ -155,20 +161,60 @@ impl LiveSession {
                 message: error.to_string(),
             });
         }
-        let native = native_weights
-            .zip(native_model_json)
-            .and_then(|(bytes, model_json)| {
-                let model: ModelConfig = serde_json::from_str(&model_json).ok()?;
-                let model = decode_model(bytes, &model, &self.device).ok()?;
-                Some(probe_accuracy(
-                    &model,
-                    &self.probe,
-                    forget_class,
-                    &self.device,
-                ))
-            });
+        let native = match native_weights.zip(native_model_json) {
+            Some((bytes, model_json)) => {
+                match native_probe(bytes, &model_json, &self.probe, forget_class, &self.device)
+                    .await
+                {
+                    Ok(accuracy) => Some(accuracy),
+                    Err(message) => {
+                        web_sys::console::warn_1(
+                            &format!("native run not compared: {message}").into(),
+                        );
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         json(&LiveMessage::Finished { step, native })
     }
+}
+
+impl LiveSession {
+    async fn try_step(&mut self) -> Result<LiveMessage, LiveError> {
+        let live = self
+            .live
+            .as_mut()
+            .ok_or(LiveError::BadSettings("the run has ended".into()))?;
+        let loss = live.step().await?;
+        let probe = if live.evaluation_due() {
+            Some(live.probe_accuracy(&self.probe).await?)
+        } else {
+            None
+        };
+        Ok(LiveMessage::Step {
+            step: live.steps_done(),
+            loss,
+            probabilities: live.probabilities(&self.image).await?,
+            probe,
+        })
+    }
+}
+
+/// The shipped native run's accuracy on the probe set.
+async fn native_probe(
+    bytes: Vec<u8>,
+    model_json: &str,
+    probe: &ImageDataset,
+    forget_class: u8,
+    device: &Device,
+) -> Result<ProbeAccuracy, String> {
+    let model: ModelConfig = serde_json::from_str(model_json).map_err(|e| e.to_string())?;
+    let model = decode_model(bytes, &model, device).map_err(|e| e.to_string())?;
+    probe_accuracy(&model, probe, forget_class, device)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +296,8 @@ pub struct LiveState {
     pub training_ms: RwSignal<f64>,
     /// Images the run trains on.
     pub retain_images: RwSignal<usize>,
+    /// Where the worker trains (WebGPU, or the CPU and why).
+    pub backend: RwSignal<Option<String>>,
     last_tick: StoredValue<f64>,
 }
 
@@ -278,6 +326,7 @@ impl LiveState {
             native: RwSignal::new(None),
             training_ms: RwSignal::new(0.0),
             retain_images: RwSignal::new(0),
+            backend: RwSignal::new(None),
             last_tick: StoredValue::new(0.0),
         }
     }
@@ -320,6 +369,9 @@ impl LiveState {
             &serde_json::to_string(settings).unwrap_or_default().into(),
         );
         set("image", &js_sys::Uint8Array::from(image).into());
+        // The page's `?backend=cpu` keeps the worker on the CPU too.
+        let prefer_gpu = query_parameter("backend").is_none_or(|value| value != "cpu");
+        set("preferGpu", &prefer_gpu.into());
         if let Some(native) = native {
             set("nativeWeights", &native.weights.as_str().into());
             set(
@@ -397,6 +449,7 @@ impl LiveState {
         self.native.set(None);
         self.training_ms.set(0.0);
         self.retain_images.set(0);
+        self.backend.set(None);
     }
 
     fn stop_worker(self) {
@@ -414,10 +467,12 @@ impl LiveState {
             LiveMessage::Started {
                 total_steps,
                 retain_images,
+                backend,
                 original,
                 pruned,
                 probabilities,
             } => {
+                self.backend.set(Some(backend));
                 self.total_steps.set(total_steps);
                 self.retain_images.set(retain_images);
                 self.original.set(Some(original));
