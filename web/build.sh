@@ -39,7 +39,7 @@ if [ -n "${WASM_OPT:-}" ]; then
   "$WASM_OPT" -O3 --enable-simd --enable-bulk-memory --enable-reference-types \
     "$out/pkg/lethe_web_bg.wasm" -o "$out/pkg/lethe_web_bg.wasm"
 fi
-cp web/index.html web/style.css web/live-worker.js "$out/"
+cp web/index.html web/style.css web/live-worker.js web/live-probe-worker.js "$out/"
 rm -rf "$out/models" "$out/samples"
 mkdir -p "$out/models" "$out/samples"
 cp static/models/index.json "$out/models/"

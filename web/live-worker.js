@@ -1,10 +1,13 @@
-// Lethe's live-forgetting worker: runs PruneLoRA (lethe_web's LiveSession, the trainer's own
-// code compiled to wasm) one step at a time off the page's main thread. It only schedules:
+// Lethe's live-forgetting trainer worker: runs PruneLoRA (lethe_web's LiveSession, the trainer's
+// own code compiled to wasm) one step at a time off the page's main thread. It only schedules:
 // every number comes from the wasm session as a JSON message, forwarded to the page as is.
+// Probe-set measurements run in live-probe-worker.js (the other core): on the CPU this worker
+// sends it a snapshot of the model every `evaluate_every` steps over the MessageChannel `port`;
+// on WebGPU it measures here, on the GPU.
 //
-// Messages in: {type: "start", weights, model, train, probe, settings, image, nativeWeights?,
-// nativeModel?}, {type: "pause"}, {type: "resume"}, {type: "image", image}. Cancelling is the
-// page terminating this worker.
+// Messages in: {type: "start", weights, model, train, probe, settings, image, preferGpu, port},
+// {type: "pause"}, {type: "resume"}, {type: "image", image}. Cancelling is the page terminating
+// this worker.
 import init, { LiveSession } from "./pkg/lethe_web.js";
 
 let session = null;
@@ -26,19 +29,29 @@ async function run(start) {
   await init();
   const [weights, train, probe] = await Promise.all([
     fetchBytes(start.weights), fetchBytes(start.train), fetchBytes(start.probe)]);
+  // The original model, measured by the probe worker while this one prunes.
+  start.port.postMessage({ of: "original", weights: weights.slice() });
   // WebGPU when this worker's browser offers it (the session falls back to the CPU when no
   // adapter comes), unless the page was opened with ?backend=cpu.
   const preferGpu = start.preferGpu && "gpu" in navigator;
   session = await LiveSession.create(weights, start.model, train, probe, start.settings, start.image, preferGpu);
   postMessage(session.started());
+  const measure = async () => {
+    if (session.on_cpu()) {
+      const snapshot = session.snapshot();
+      start.port.postMessage({ of: "step", step: session.steps_done(), weights: snapshot }, [snapshot.buffer]);
+    } else {
+      postMessage(await session.probe());
+    }
+  };
+  await measure(); // the pruned model, step 0
   while (!session.is_done()) {
     await breathe();
     if (paused) await new Promise((resolve) => { wake = resolve; });
     postMessage(await session.step());
+    if (session.evaluation_due()) await measure();
   }
-  let native = null;
-  if (start.nativeWeights) native = await fetchBytes(start.nativeWeights).catch(() => null);
-  postMessage(await session.finish(native, native ? start.nativeModel : null));
+  postMessage(session.finish());
 }
 
 self.onmessage = (event) => {

@@ -371,6 +371,20 @@ impl LiveForget {
         probe_accuracy(&self.model, probe, self.settings.forget_class, &self.device).await
     }
 
+    /// The live model as a plain model (adapters folded into a copy; training goes on), for
+    /// measuring it elsewhere — the page's probe worker.
+    ///
+    /// # Errors
+    /// [`LiveError::Adapt`] if the mask no longer fits.
+    pub fn snapshot(&self) -> Result<Classifier, LiveError> {
+        Ok(self.pruned.finish(self.model.clone())?.valid())
+    }
+
+    /// Whether training runs on the CPU.
+    pub fn on_cpu(&self) -> bool {
+        self.device == Device::flex()
+    }
+
     /// End the run: the adapters folded in, a plain model.
     ///
     /// # Errors
@@ -380,7 +394,19 @@ impl LiveForget {
     }
 }
 
-/// One report of a live run, as the page's worker sends it (JSON).
+/// Which model a probe measurement is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "model", content = "step", rename_all = "kebab-case")]
+pub enum ProbeOf {
+    /// The original model.
+    Original,
+    /// The live model after this many steps (0: just pruned).
+    Step(usize),
+    /// The shipped native run of the same class.
+    Native,
+}
+
+/// One report of a live run, as the page's workers send it (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LiveMessage {
@@ -392,10 +418,6 @@ pub enum LiveMessage {
         retain_images: usize,
         /// Where it trains (WebGPU, or the CPU and why).
         backend: String,
-        /// The original model on the probe set.
-        original: ProbeAccuracy,
-        /// The pruned model (before any step) on the probe set.
-        pruned: ProbeAccuracy,
         /// The chosen image's probabilities under the pruned model.
         probabilities: Vec<f32>,
     },
@@ -407,15 +429,18 @@ pub enum LiveMessage {
         loss: f32,
         /// The chosen image's probabilities now.
         probabilities: Vec<f32>,
-        /// The probe set, when measured after this step.
-        probe: Option<ProbeAccuracy>,
     },
-    /// The run ended (budget spent).
+    /// A model measured on the probe set.
+    Probe {
+        /// Which model.
+        of: ProbeOf,
+        /// Its accuracy.
+        accuracy: ProbeAccuracy,
+    },
+    /// The step budget is spent.
     Finished {
         /// Steps done.
         step: usize,
-        /// The shipped native run of the same class on the same probe set, if there is one.
-        native: Option<ProbeAccuracy>,
     },
     /// The run stopped with an error.
     Failed {

@@ -19,10 +19,10 @@ use lethe_shared::catalog::CatalogRun;
 use lethe_shared::data::ImageDataset;
 use lethe_shared::data::cifar10::parse_records;
 use lethe_shared::live::{
-    LiveError, LiveForget, LiveMessage, LiveSettings, ProbeAccuracy, probe_accuracy,
+    LiveError, LiveForget, LiveMessage, LiveSettings, ProbeAccuracy, ProbeOf, probe_accuracy,
 };
 use lethe_shared::model::ModelConfig;
-use lethe_shared::weights::decode_model;
+use lethe_shared::weights::{decode_model, encode_model};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, JsError, wasm_bindgen};
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -41,7 +41,6 @@ pub struct LiveSession {
     live: Option<LiveForget>,
     probe: ImageDataset,
     image: Vec<u8>,
-    device: Device,
     started: String,
 }
 
@@ -51,12 +50,22 @@ fn json(message: &LiveMessage) -> String {
     })
 }
 
+fn failed(error: impl std::fmt::Display) -> String {
+    json(&LiveMessage::Failed {
+        message: error.to_string(),
+    })
+}
+
+fn js_error(error: impl std::fmt::Display) -> JsError {
+    JsError::new(&error.to_string())
+}
+
 #[wasm_bindgen]
 impl LiveSession {
-    /// Decode the original model, read the subsets, measure the original on the probe set,
-    /// prune and attach adapters (on the CPU), then move the model to WebGPU when `prefer_gpu`
-    /// and the worker gets an adapter, else keep it on the CPU. `image` is the chosen picture,
-    /// planar bytes.
+    /// Decode the original model, read the subsets, prune and attach adapters (on the CPU), then
+    /// move the model to WebGPU when `prefer_gpu` and the worker gets an adapter, else keep it
+    /// on the CPU. `image` is the chosen picture, planar bytes; `probe_records` is only used
+    /// when training on WebGPU (on the CPU, `live-probe-worker.js` measures snapshots).
     pub async fn create(
         weights: Vec<u8>,
         model_json: String,
@@ -66,55 +75,50 @@ impl LiveSession {
         image: Vec<u8>,
         prefer_gpu: bool,
     ) -> Result<LiveSession, JsError> {
-        let error = |error: &dyn std::fmt::Display| JsError::new(&error.to_string());
         let model: ModelConfig = serde_json::from_str(&model_json)
             .map_err(|e| JsError::new(&format!("model description: {e}")))?;
         let settings: LiveSettings = serde_json::from_str(&settings_json)
             .map_err(|e| JsError::new(&format!("live settings: {e}")))?;
-        let train = parse_records(std::path::Path::new("train.bin"), &train_records)
-            .map_err(|e| error(&e))?;
-        let probe = parse_records(std::path::Path::new("probe.bin"), &probe_records)
-            .map_err(|e| error(&e))?;
+        let train =
+            parse_records(std::path::Path::new("train.bin"), &train_records).map_err(js_error)?;
+        let probe =
+            parse_records(std::path::Path::new("probe.bin"), &probe_records).map_err(js_error)?;
         let cpu = Device::flex();
-        let original =
-            decode_model(weights, &model, &cpu.clone().autodiff()).map_err(|e| error(&e))?;
-        let forget_class = settings.forget_class;
-        let original_probe = probe_accuracy(&original, &probe, forget_class, &cpu)
-            .await
-            .map_err(|e| error(&e))?;
+        let original = decode_model(weights, &model, &cpu.clone().autodiff()).map_err(js_error)?;
         let (device, backend) = if prefer_gpu {
             match Device::wgpu_options().init_async().await {
                 Ok(device) => (device, String::from("WebGPU")),
-                Err(reason) => (
-                    cpu,
-                    format!("CPU (wasm SIMD): no WebGPU adapter ({reason:?})"),
-                ),
+                Err(reason) => {
+                    web_sys::console::info_1(
+                        &format!("live forgetting: WebGPU unavailable: {reason:?}").into(),
+                    );
+                    (
+                        cpu,
+                        String::from("CPU (wasm SIMD): the browser offered no WebGPU adapter"),
+                    )
+                }
             }
         } else {
             (cpu, String::from("CPU (wasm SIMD)"))
         };
-        let live = LiveForget::start(original, &model, &train, settings, &device)
-            .map_err(|e| error(&e))?;
-        let pruned = live.probe_accuracy(&probe).await.map_err(|e| error(&e))?;
-        let probabilities = live.probabilities(&image).await.map_err(|e| error(&e))?;
+        let live =
+            LiveForget::start(original, &model, &train, settings, &device).map_err(js_error)?;
+        let probabilities = live.probabilities(&image).await.map_err(js_error)?;
         let started = json(&LiveMessage::Started {
             total_steps: live.settings().steps,
             retain_images: live.retain_images(),
             backend,
-            original: original_probe,
-            pruned,
             probabilities,
         });
         Ok(LiveSession {
             live: Some(live),
             probe,
             image,
-            device,
             started,
         })
     }
 
-    /// The `started` message (the original and the pruned model on the probe set).
+    /// The `started` message.
     pub fn started(&self) -> String {
         self.started.clone()
     }
@@ -122,6 +126,21 @@ impl LiveSession {
     /// Whether the step budget is spent (or the run failed).
     pub fn is_done(&self) -> bool {
         self.live.as_ref().is_none_or(LiveForget::is_done)
+    }
+
+    /// Whether the probe set is due after the step just taken.
+    pub fn evaluation_due(&self) -> bool {
+        self.live.as_ref().is_some_and(LiveForget::evaluation_due)
+    }
+
+    /// Whether training runs on the CPU (then the probe worker measures snapshots).
+    pub fn on_cpu(&self) -> bool {
+        self.live.as_ref().is_some_and(LiveForget::on_cpu)
+    }
+
+    /// Steps done.
+    pub fn steps_done(&self) -> usize {
+        self.live.as_ref().map_or(0, LiveForget::steps_done)
     }
 
     /// Follow another picture from now on.
@@ -135,49 +154,46 @@ impl LiveSession {
             Ok(message) => json(&message),
             Err(error) => {
                 self.live = None;
-                json(&LiveMessage::Failed {
-                    message: error.to_string(),
-                })
+                failed(error)
             }
         }
     }
 
-    /// End the run: merge the adapters and, given the shipped native run of the same class,
-    /// measure it on the same probe set. A `finished` message.
-    pub async fn finish(
-        &mut self,
-        native_weights: Option<Vec<u8>>,
-        native_model_json: Option<String>,
-    ) -> String {
+    /// The live model, adapters folded into a copy, as Burnpack bytes (for the probe worker).
+    pub fn snapshot(&self) -> Result<Vec<u8>, JsError> {
+        let live = self
+            .live
+            .as_ref()
+            .ok_or_else(|| JsError::new("the run has ended"))?;
+        let model = live.snapshot().map_err(js_error)?;
+        encode_model(&model).map_err(js_error)
+    }
+
+    /// Measure the live model on the probe set here (when training on WebGPU): a `probe`
+    /// message.
+    pub async fn probe(&self) -> String {
+        let Some(live) = self.live.as_ref() else {
+            return failed("the run has ended");
+        };
+        match live.probe_accuracy(&self.probe).await {
+            Ok(accuracy) => json(&LiveMessage::Probe {
+                of: ProbeOf::Step(live.steps_done()),
+                accuracy,
+            }),
+            Err(error) => failed(error),
+        }
+    }
+
+    /// End the run (the adapters folded in): a `finished` message.
+    pub fn finish(&mut self) -> String {
         let Some(live) = self.live.take() else {
-            return json(&LiveMessage::Failed {
-                message: "the run has ended".into(),
-            });
+            return failed("the run has ended");
         };
         let step = live.steps_done();
-        let forget_class = live.settings().forget_class;
-        if let Err(error) = live.finish() {
-            return json(&LiveMessage::Failed {
-                message: error.to_string(),
-            });
+        match live.finish() {
+            Ok(_) => json(&LiveMessage::Finished { step }),
+            Err(error) => failed(error),
         }
-        let native = match native_weights.zip(native_model_json) {
-            Some((bytes, model_json)) => {
-                match native_probe(bytes, &model_json, &self.probe, forget_class, &self.device)
-                    .await
-                {
-                    Ok(accuracy) => Some(accuracy),
-                    Err(message) => {
-                        web_sys::console::warn_1(
-                            &format!("native run not compared: {message}").into(),
-                        );
-                        None
-                    }
-                }
-            }
-            None => None,
-        };
-        json(&LiveMessage::Finished { step, native })
     }
 }
 
@@ -188,33 +204,70 @@ impl LiveSession {
             .as_mut()
             .ok_or(LiveError::BadSettings("the run has ended".into()))?;
         let loss = live.step().await?;
-        let probe = if live.evaluation_due() {
-            Some(live.probe_accuracy(&self.probe).await?)
-        } else {
-            None
-        };
         Ok(LiveMessage::Step {
             step: live.steps_done(),
             loss,
             probabilities: live.probabilities(&self.image).await?,
-            probe,
         })
     }
 }
 
-/// The shipped native run's accuracy on the probe set.
-async fn native_probe(
-    bytes: Vec<u8>,
-    model_json: &str,
-    probe: &ImageDataset,
+/// The probe set measured in a second worker (`live-probe-worker.js`), on the machine's other
+/// core, so training never waits for it: every message is Burnpack bytes of a plain model.
+#[wasm_bindgen]
+pub struct LiveProbe {
+    probe: ImageDataset,
+    model: ModelConfig,
     forget_class: u8,
-    device: &Device,
-) -> Result<ProbeAccuracy, String> {
-    let model: ModelConfig = serde_json::from_str(model_json).map_err(|e| e.to_string())?;
-    let model = decode_model(bytes, &model, device).map_err(|e| e.to_string())?;
-    probe_accuracy(&model, probe, forget_class, device)
-        .await
-        .map_err(|e| e.to_string())
+    device: Device,
+}
+
+#[wasm_bindgen]
+impl LiveProbe {
+    /// The probe set's records, the architecture (JSON) and the class being forgotten.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        probe_records: Vec<u8>,
+        model_json: &str,
+        forget_class: u8,
+    ) -> Result<LiveProbe, JsError> {
+        Ok(LiveProbe {
+            probe: parse_records(std::path::Path::new("probe.bin"), &probe_records)
+                .map_err(js_error)?,
+            model: serde_json::from_str(model_json)
+                .map_err(|e| JsError::new(&format!("model description: {e}")))?,
+            forget_class,
+            device: Device::flex(),
+        })
+    }
+
+    /// Measure the live model after `step` steps: a `probe` message.
+    pub async fn step(&self, weights: Vec<u8>, step: usize) -> String {
+        self.measure(weights, ProbeOf::Step(step)).await
+    }
+
+    /// Measure the original model: a `probe` message.
+    pub async fn original(&self, weights: Vec<u8>) -> String {
+        self.measure(weights, ProbeOf::Original).await
+    }
+
+    /// Measure the shipped native run of the same class: a `probe` message.
+    pub async fn native(&self, weights: Vec<u8>) -> String {
+        self.measure(weights, ProbeOf::Native).await
+    }
+}
+
+impl LiveProbe {
+    async fn measure(&self, weights: Vec<u8>, of: ProbeOf) -> String {
+        let model = match decode_model(weights, &self.model, &self.device) {
+            Ok(model) => model,
+            Err(error) => return failed(format!("probe worker: {error}")),
+        };
+        match probe_accuracy(&model, &self.probe, self.forget_class, &self.device).await {
+            Ok(accuracy) => json(&LiveMessage::Probe { of, accuracy }),
+            Err(error) => failed(error),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,8 +360,15 @@ struct WorkerHandle {
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
+/// The two workers of a run: the trainer (`live-worker.js`) and the probe worker
+/// (`live-probe-worker.js`), joined by a `MessageChannel`.
+struct Workers {
+    trainer: Option<WorkerHandle>,
+    prober: Option<WorkerHandle>,
+}
+
 thread_local! {
-    static WORKER: RefCell<Option<WorkerHandle>> = const { RefCell::new(None) };
+    static WORKERS: RefCell<Workers> = const { RefCell::new(Workers { trainer: None, prober: None }) };
 }
 
 impl LiveState {
@@ -340,52 +400,70 @@ impl LiveState {
         image: &[u8],
         settings: &LiveSettings,
     ) {
-        self.stop_worker();
+        self.stop_workers();
         self.reset_view();
         self.phase.set(LivePhase::Preparing);
-        let worker = match spawn_worker(self) {
-            Ok(handle) => handle,
-            Err(message) => {
-                self.phase.set(LivePhase::Failed(message));
-                return;
-            }
-        };
+        if let Err(message) = self.spawn_run(original, native, image, settings) {
+            self.stop_workers();
+            self.phase.set(LivePhase::Failed(message));
+        }
+    }
+
+    fn spawn_run(
+        self,
+        original: &CatalogRun,
+        native: Option<&CatalogRun>,
+        image: &[u8],
+        settings: &LiveSettings,
+    ) -> Result<(), String> {
+        let trainer = spawn_worker(self, "live-worker.js")?;
+        let prober = spawn_worker(self, "live-probe-worker.js")?;
+        let channel = web_sys::MessageChannel::new().map_err(|e| format!("{e:?}"))?;
+        let model_json = serde_json::to_string(&original.model).map_err(|e| e.to_string())?;
+        let probe_url = format!("{LIVE_DIR}/probe.bin");
+
         let message = js_sys::Object::new();
-        let set = |key: &str, value: &wasm_bindgen::JsValue| {
-            let _ = js_sys::Reflect::set(&message, &key.into(), value);
+        let set = |object: &js_sys::Object, key: &str, value: &wasm_bindgen::JsValue| {
+            let _ = js_sys::Reflect::set(object, &key.into(), value);
         };
-        set("type", &"start".into());
-        set("weights", &original.weights.as_str().into());
-        set(
-            "model",
-            &serde_json::to_string(&original.model)
-                .unwrap_or_default()
-                .into(),
-        );
-        set("train", &format!("{LIVE_DIR}/train.bin").into());
-        set("probe", &format!("{LIVE_DIR}/probe.bin").into());
-        set(
-            "settings",
-            &serde_json::to_string(settings).unwrap_or_default().into(),
-        );
-        set("image", &js_sys::Uint8Array::from(image).into());
+        set(&message, "type", &"start".into());
+        set(&message, "weights", &original.weights.as_str().into());
+        set(&message, "model", &model_json.as_str().into());
+        set(&message, "train", &format!("{LIVE_DIR}/train.bin").into());
+        set(&message, "probe", &probe_url.as_str().into());
+        let settings_json = serde_json::to_string(settings).map_err(|e| e.to_string())?;
+        set(&message, "settings", &settings_json.into());
+        set(&message, "image", &js_sys::Uint8Array::from(image).into());
         // The page's `?backend=cpu` keeps the worker on the CPU too.
         let prefer_gpu = query_parameter("backend").is_none_or(|value| value != "cpu");
-        set("preferGpu", &prefer_gpu.into());
+        set(&message, "preferGpu", &prefer_gpu.into());
+        set(&message, "port", &channel.port1());
+        let transfer = js_sys::Array::of1(&channel.port1());
+        trainer
+            .worker
+            .post_message_with_transfer(&message, &transfer)
+            .map_err(|e| format!("{e:?}"))?;
+
+        let message = js_sys::Object::new();
+        set(&message, "type", &"start".into());
+        set(&message, "probe", &probe_url.into());
+        set(&message, "model", &model_json.into());
+        set(&message, "forgetClass", &settings.forget_class.into());
         if let Some(native) = native {
-            set("nativeWeights", &native.weights.as_str().into());
-            set(
-                "nativeModel",
-                &serde_json::to_string(&native.model)
-                    .unwrap_or_default()
-                    .into(),
-            );
+            set(&message, "nativeWeights", &native.weights.as_str().into());
         }
-        if let Err(error) = worker.worker.post_message(&message) {
-            self.phase.set(LivePhase::Failed(format!("{error:?}")));
-            return;
-        }
-        WORKER.with(|slot| *slot.borrow_mut() = Some(worker));
+        set(&message, "port", &channel.port2());
+        let transfer = js_sys::Array::of1(&channel.port2());
+        prober
+            .worker
+            .post_message_with_transfer(&message, &transfer)
+            .map_err(|e| format!("{e:?}"))?;
+        WORKERS.with(|workers| {
+            let mut workers = workers.borrow_mut();
+            workers.trainer = Some(trainer);
+            workers.prober = Some(prober);
+        });
+        Ok(())
     }
 
     /// Pause between two steps.
@@ -406,22 +484,22 @@ impl LiveState {
     /// Stop now: the worker is terminated mid-step if need be; the page's models are untouched.
     pub fn cancel(self) {
         if self.phase.get_untracked().is_active() {
-            self.stop_worker();
+            self.stop_workers();
             self.phase.set(LivePhase::Cancelled);
         }
     }
 
     /// Back to the start: no run, nothing shown.
     pub fn reset(self) {
-        self.stop_worker();
+        self.stop_workers();
         self.reset_view();
         self.phase.set(LivePhase::Idle);
     }
 
     /// Follow another picture (while a run is active).
     pub fn follow_image(self, image: &[u8]) {
-        WORKER.with(|slot| {
-            if let Some(handle) = slot.borrow().as_ref() {
+        WORKERS.with(|workers| {
+            if let Some(handle) = workers.borrow().trainer.as_ref() {
                 let message = js_sys::Object::new();
                 let _ = js_sys::Reflect::set(&message, &"type".into(), &"image".into());
                 let _ = js_sys::Reflect::set(
@@ -452,15 +530,28 @@ impl LiveState {
         self.backend.set(None);
     }
 
-    fn stop_worker(self) {
-        WORKER.with(|slot| {
-            if let Some(handle) = slot.borrow_mut().take() {
+    fn stop_workers(self) {
+        WORKERS.with(|workers| {
+            let mut workers = workers.borrow_mut();
+            for handle in [workers.trainer.take(), workers.prober.take()]
+                .into_iter()
+                .flatten()
+            {
                 handle.worker.terminate();
             }
         });
     }
 
-    /// Apply one message of the worker.
+    /// The trainer is done; the probe worker goes on until its last measurement.
+    fn stop_trainer(self) {
+        WORKERS.with(|workers| {
+            if let Some(handle) = workers.borrow_mut().trainer.take() {
+                handle.worker.terminate();
+            }
+        });
+    }
+
+    /// Apply one message of a worker.
     fn receive(self, message: LiveMessage) {
         let now = now_ms();
         match message {
@@ -468,18 +559,11 @@ impl LiveState {
                 total_steps,
                 retain_images,
                 backend,
-                original,
-                pruned,
                 probabilities,
             } => {
                 self.backend.set(Some(backend));
                 self.total_steps.set(total_steps);
                 self.retain_images.set(retain_images);
-                self.original.set(Some(original));
-                self.probes.set(vec![ProbePoint {
-                    step: 0,
-                    accuracy: pruned,
-                }]);
                 self.probabilities.set(probabilities);
                 self.last_tick.set_value(now);
                 self.phase.set(LivePhase::Running);
@@ -488,7 +572,6 @@ impl LiveState {
                 step,
                 loss,
                 probabilities,
-                probe,
             } => {
                 if self.phase.get_untracked() == LivePhase::Running {
                     let elapsed = now - self.last_tick.get_value();
@@ -498,19 +581,22 @@ impl LiveState {
                 self.step.set(step);
                 self.losses.update(|losses| losses.push(loss));
                 self.probabilities.set(probabilities);
-                if let Some(accuracy) = probe {
-                    self.probes
-                        .update(|probes| probes.push(ProbePoint { step, accuracy }));
-                }
             }
-            LiveMessage::Finished { step, native } => {
+            LiveMessage::Probe { of, accuracy } => match of {
+                ProbeOf::Original => self.original.set(Some(accuracy)),
+                ProbeOf::Native => self.native.set(Some(accuracy)),
+                ProbeOf::Step(step) => self.probes.update(|probes| {
+                    probes.push(ProbePoint { step, accuracy });
+                    probes.sort_by_key(|point| point.step);
+                }),
+            },
+            LiveMessage::Finished { step } => {
                 self.step.set(step);
-                self.native.set(native);
-                self.stop_worker();
+                self.stop_trainer();
                 self.phase.set(LivePhase::Finished);
             }
             LiveMessage::Failed { message } => {
-                self.stop_worker();
+                self.stop_workers();
                 self.phase.set(LivePhase::Failed(message));
             }
         }
@@ -524,8 +610,8 @@ impl Default for LiveState {
 }
 
 fn post(kind: &str) -> bool {
-    WORKER.with(|slot| {
-        slot.borrow().as_ref().is_some_and(|handle| {
+    WORKERS.with(|workers| {
+        workers.borrow().trainer.as_ref().is_some_and(|handle| {
             let message = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&message, &"type".into(), &kind.into());
             handle.worker.post_message(&message).is_ok()
@@ -533,10 +619,10 @@ fn post(kind: &str) -> bool {
     })
 }
 
-fn spawn_worker(state: LiveState) -> Result<WorkerHandle, String> {
+fn spawn_worker(state: LiveState, script: &str) -> Result<WorkerHandle, String> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options("live-worker.js", &options)
+    let worker = Worker::new_with_options(script, &options)
         .map_err(|error| format!("cannot start the worker: {error:?}"))?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
