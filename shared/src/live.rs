@@ -11,8 +11,8 @@
 //! images of the forgotten class (the live counterpart of Acc(test_f)) and on the others (of
 //! TA).
 
-use burn::module::Module;
-use burn::optim::ModuleOptimizer;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -20,9 +20,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::adapt::AdaptError;
-use crate::adapt::prunelora::{
-    PruneLoraSetup, PrunedAdapters, cross_entropy, optimizer_step, retain_optimizer,
-};
+use crate::adapt::prunelora::{PruneLoraSetup, PrunedAdapters, cross_entropy, retain_optimizer};
 use crate::data::{ImageDataset, NUM_CLASSES};
 use crate::inference::{logits, softmax};
 use crate::model::{Classifier, ModelConfig};
@@ -194,8 +192,68 @@ pub struct LiveForget {
     position: usize,
     rng: StdRng,
     steps_done: usize,
+    replica: (usize, usize),
     training_device: Device,
     device: Device,
+}
+
+/// One replica's gradients for one step ([`LiveForget::gradients`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalGradients {
+    /// Mean loss over the replica's images.
+    pub loss: f32,
+    /// Images in the replica's share.
+    pub images: usize,
+    /// Every trainable parameter's gradient, flattened in the model's visiting order.
+    pub values: Vec<f32>,
+}
+
+/// Collects the gradients of the parameters that require one, as `[numel]` tensors.
+struct FlattenGradients<'a> {
+    gradients: &'a GradientsParams,
+    parts: Vec<Tensor<1>>,
+    device: &'a Device,
+}
+
+impl ModuleVisitor for FlattenGradients<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if !param.val().is_require_grad() {
+            return;
+        }
+        let count = param.shape().num_elements();
+        let part = match self.gradients.get::<D>(param.id) {
+            Some(gradient) => gradient.reshape([count]),
+            None => Tensor::zeros([count], self.device),
+        };
+        self.parts.push(part);
+    }
+}
+
+/// Registers slices of `values` as the gradients of the parameters that require one.
+struct RebuildGradients<'a> {
+    values: &'a [f32],
+    offset: usize,
+    gradients: GradientsParams,
+    device: &'a Device,
+}
+
+impl ModuleVisitor for RebuildGradients<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if !param.val().is_require_grad() {
+            return;
+        }
+        let shape = param.shape();
+        let count = shape.num_elements();
+        let Some(slice) = self.values.get(self.offset..self.offset + count) else {
+            self.offset += count;
+            return;
+        };
+        self.offset += count;
+        let gradient: Tensor<D> =
+            Tensor::<1>::from_data(TensorData::new(slice.to_vec(), [count]), self.device)
+                .reshape(shape);
+        self.gradients.register(param.id, gradient);
+    }
 }
 
 impl LiveForget {
@@ -263,6 +321,7 @@ impl LiveForget {
             order,
             position: 0,
             steps_done: 0,
+            replica: (0, 1),
             training_device,
             device: device.clone(),
         })
@@ -294,18 +353,57 @@ impl LiveForget {
     }
 
     /// One PruneLoRA step on the next mini-batch of the retained images (reshuffled every pass):
-    /// cross-entropy, backward, Adam, mask hook. Returns the batch's loss.
+    /// cross-entropy, backward, Adam, mask hook. Returns the batch's loss. With several
+    /// replicas ([`LiveForget::set_replica`]) use [`LiveForget::gradients`] and
+    /// [`LiveForget::apply`] instead; this is both for a single one.
     ///
     /// # Errors
     /// [`LiveError::Diverged`] on a non-finite loss (the model is left unchanged);
     /// [`LiveError::Adapt`] if the mask no longer fits.
     pub async fn step(&mut self) -> Result<f32, LiveError> {
-        let batch = self.next_batch();
+        let share = self.gradients().await?;
+        self.apply(&[&share])
+    }
+
+    /// Train as replica `index` of `count` workers that hold the same model and split every
+    /// mini-batch between them (image `i` of a batch goes to replica `i mod count`): each
+    /// computes [`LiveForget::gradients`] on its share, they exchange them, and each applies the
+    /// same average ([`LiveForget::apply`]), so their trainable parameters stay equal — the
+    /// single-worker step's gradient, computed on two cores. (BatchNorm statistics are each
+    /// replica's own share's.)
+    ///
+    /// # Errors
+    /// [`LiveError::BadSettings`] unless `index < count ≤ batch size`.
+    pub fn set_replica(&mut self, index: usize, count: usize) -> Result<(), LiveError> {
+        if index >= count || count > self.settings.batch_size {
+            return Err(LiveError::BadSettings(format!(
+                "replica {index} of {count} with batches of {}",
+                self.settings.batch_size
+            )));
+        }
+        self.replica = (index, count);
+        Ok(())
+    }
+
+    /// Forward and backward on this replica's share of the next mini-batch: its mean loss and
+    /// the gradient of every trainable parameter, flattened in the model's visiting order.
+    ///
+    /// # Errors
+    /// [`LiveError::Diverged`] on a non-finite loss; [`LiveError::Backend`] on a failed
+    /// read-back.
+    pub async fn gradients(&mut self) -> Result<LocalGradients, LiveError> {
+        let (index, count) = self.replica;
+        let batch: Vec<usize> = self
+            .next_batch()
+            .into_iter()
+            .skip(index)
+            .step_by(count)
+            .collect();
         let mut pixels = Vec::with_capacity(batch.len() * self.retain_set.image_bytes());
         let mut labels = Vec::with_capacity(batch.len());
-        for &index in &batch {
-            pixels.extend_from_slice(self.retain_set.image(index));
-            labels.push(i64::from(self.retain_set.label(index)));
+        for &image in &batch {
+            pixels.extend_from_slice(self.retain_set.image(image));
+            labels.push(i64::from(self.retain_set.label(image)));
         }
         // Shapes: images [n, c, h, w], labels [n] → loss [1].
         let images = normalize_images(&pixels, self.retain_set.kind, &self.training_device);
@@ -325,15 +423,75 @@ impl LiveForget {
                 loss: value,
             });
         }
-        let model = optimizer_step(
-            &mut self.optimizer,
+        let gradients = GradientsParams::from_grads(loss.backward(), &self.model);
+        let mut flatten = FlattenGradients {
+            gradients: &gradients,
+            parts: Vec::new(),
+            device: &self.device,
+        };
+        self.model.visit(&mut flatten);
+        let values = if flatten.parts.is_empty() {
+            Vec::new()
+        } else {
+            Tensor::cat(flatten.parts, 0)
+                .into_data_async()
+                .await
+                .map_err(backend_error)?
+                .iter::<f32>()
+                .collect()
+        };
+        Ok(LocalGradients {
+            loss: value,
+            images: batch.len(),
+            values,
+        })
+    }
+
+    /// Average the replicas' `shares` (weighted by their images; the same shares in the same
+    /// order on every replica), take one Adam step with it and re-apply the mask. Returns the
+    /// batch's mean loss.
+    ///
+    /// # Errors
+    /// [`LiveError::BadSettings`] when the shares do not fit the model;
+    /// [`LiveError::Adapt`] if the mask no longer fits.
+    pub fn apply(&mut self, shares: &[&LocalGradients]) -> Result<f32, LiveError> {
+        let images: usize = shares.iter().map(|share| share.images).sum();
+        let length = shares.first().map_or(0, |share| share.values.len());
+        if images == 0 || shares.iter().any(|share| share.values.len() != length) {
+            return Err(LiveError::BadSettings(
+                "the replicas' gradients do not match".into(),
+            ));
+        }
+        let mut mean = vec![0f32; length];
+        let mut loss = 0f32;
+        for share in shares {
+            let weight = share.images as f32 / images as f32;
+            loss += weight * share.loss;
+            for (total, value) in mean.iter_mut().zip(&share.values) {
+                *total += weight * value;
+            }
+        }
+        let mut rebuild = RebuildGradients {
+            values: &mean,
+            offset: 0,
+            gradients: GradientsParams::new(),
+            device: &self.device,
+        };
+        self.model.visit(&mut rebuild);
+        if rebuild.offset != length {
+            return Err(LiveError::BadSettings(format!(
+                "the gradients have {length} values, the model's trainable parameters {}",
+                rebuild.offset
+            )));
+        }
+        let model = self.optimizer.step(
             self.settings.learning_rate,
             self.model.clone(),
-            loss,
+            rebuild.gradients,
         );
         self.model = self.pruned.after_step(model)?;
         self.steps_done += 1;
-        Ok(value)
+        Ok(loss)
     }
 
     fn next_batch(&mut self) -> Vec<usize> {

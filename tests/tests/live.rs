@@ -129,3 +129,62 @@ fn live_settings_out_of_range_are_refused() {
     settings.steps = 0;
     assert!(LiveForget::start(original, &manifest.model, &train, settings, &device).is_err());
 }
+
+/// What the page does on two cores: two replicas split every mini-batch, exchange gradients and
+/// apply the same average. Replica 0 (the one the page measures) must meet the same targets, and
+/// gradients that do not fit are refused.
+#[test]
+fn two_replicas_in_lock_step_forget_class_3() {
+    let device = Device::flex();
+    let training_device = device.clone().autodiff();
+    let run = manifest_dir().join("../static/models/resnet20-cifar10");
+    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
+    let train = subset("train.bin");
+    let probe = subset("probe.bin");
+    let settings = LiveSettings::page_default(3);
+    let before = block_on(lethe_shared::live::probe_accuracy(
+        &original, &probe, 3, &device,
+    ))
+    .unwrap();
+    let mut replicas: Vec<LiveForget> = (0..2)
+        .map(|index| {
+            let mut live = LiveForget::start(
+                original.clone(),
+                &manifest.model,
+                &train,
+                settings.clone(),
+                &device,
+            )
+            .unwrap();
+            live.set_replica(index, 2).unwrap();
+            live
+        })
+        .collect();
+    assert!(replicas[0].set_replica(2, 2).is_err());
+    while !replicas[0].is_done() {
+        let shares: Vec<_> = replicas
+            .iter_mut()
+            .map(|live| block_on(live.gradients()).unwrap())
+            .collect();
+        assert_eq!(shares[0].images + shares[1].images, settings.batch_size);
+        let losses: Vec<f32> = replicas
+            .iter_mut()
+            .map(|live| live.apply(&[&shares[0], &shares[1]]).unwrap())
+            .collect();
+        assert_eq!(losses[0], losses[1]);
+    }
+    let last = block_on(replicas[0].probe_accuracy(&probe)).unwrap();
+    eprintln!(
+        "two replicas after {} steps: {last:?}",
+        replicas[0].steps_done()
+    );
+    assert!(last.forget <= 10.0, "{last:?}");
+    assert!(last.retain >= before.retain - 5.0, "{last:?} vs {before:?}");
+
+    let mut wrong = block_on(replicas[1].gradients()).unwrap();
+    wrong.values.pop();
+    assert!(matches!(
+        replicas[1].apply(&[&wrong]),
+        Err(LiveError::BadSettings(_))
+    ));
+}

@@ -19,7 +19,8 @@ use lethe_shared::catalog::CatalogRun;
 use lethe_shared::data::ImageDataset;
 use lethe_shared::data::cifar10::parse_records;
 use lethe_shared::live::{
-    LiveError, LiveForget, LiveMessage, LiveSettings, ProbeAccuracy, ProbeOf, probe_accuracy,
+    LiveError, LiveForget, LiveMessage, LiveSettings, LocalGradients, ProbeAccuracy, ProbeOf,
+    probe_accuracy,
 };
 use lethe_shared::model::ModelConfig;
 use lethe_shared::weights::{decode_model, encode_model};
@@ -156,6 +157,66 @@ impl LiveSession {
                 self.live = None;
                 failed(error)
             }
+        }
+    }
+
+    /// Train as replica `index` of `count` workers splitting every mini-batch
+    /// ([`LiveForget::set_replica`]).
+    pub fn set_replica(&mut self, index: usize, count: usize) -> Result<(), JsError> {
+        let live = self
+            .live
+            .as_mut()
+            .ok_or_else(|| JsError::new("the run has ended"))?;
+        live.set_replica(index, count).map_err(js_error)
+    }
+
+    /// Forward and backward on this replica's share of the next mini-batch, for the other
+    /// replica: `[loss, images, gradient values…]`.
+    pub async fn gradients(&mut self) -> Result<Vec<f32>, JsError> {
+        let live = self
+            .live
+            .as_mut()
+            .ok_or_else(|| JsError::new("the run has ended"))?;
+        let share = live.gradients().await.map_err(js_error)?;
+        let mut flat = Vec::with_capacity(share.values.len() + 2);
+        flat.push(share.loss);
+        flat.push(share.images as f32);
+        flat.extend_from_slice(&share.values);
+        Ok(flat)
+    }
+
+    /// Apply the average of both replicas' [`LiveSession::gradients`] (in replica order, the
+    /// same on both): with `report`, a `step` message, else an empty string; `failed` on error.
+    pub async fn apply(&mut self, first: Vec<f32>, second: Vec<f32>, report: bool) -> String {
+        let unflatten = |flat: Vec<f32>| {
+            let images = flat.get(1).copied().unwrap_or(0.0) as usize;
+            LocalGradients {
+                loss: flat.first().copied().unwrap_or(f32::NAN),
+                images,
+                values: flat.get(2..).map(<[f32]>::to_vec).unwrap_or_default(),
+            }
+        };
+        let (first, second) = (unflatten(first), unflatten(second));
+        let Some(live) = self.live.as_mut() else {
+            return failed("the run has ended");
+        };
+        let loss = match live.apply(&[&first, &second]) {
+            Ok(loss) => loss,
+            Err(error) => {
+                self.live = None;
+                return failed(error);
+            }
+        };
+        if !report {
+            return String::new();
+        }
+        match live.probabilities(&self.image).await {
+            Ok(probabilities) => json(&LiveMessage::Step {
+                step: live.steps_done(),
+                loss,
+                probabilities,
+            }),
+            Err(error) => failed(error),
         }
     }
 
@@ -364,11 +425,13 @@ struct WorkerHandle {
 /// (`live-probe-worker.js`), joined by a `MessageChannel`.
 struct Workers {
     trainer: Option<WorkerHandle>,
+    helper: Option<WorkerHandle>,
     prober: Option<WorkerHandle>,
 }
 
 thread_local! {
-    static WORKERS: RefCell<Workers> = const { RefCell::new(Workers { trainer: None, prober: None }) };
+    static WORKERS: RefCell<Workers> =
+        const { RefCell::new(Workers { trainer: None, helper: None, prober: None }) };
 }
 
 impl LiveState {
@@ -419,6 +482,16 @@ impl LiveState {
         let trainer = spawn_worker(self, "live-worker.js")?;
         let prober = spawn_worker(self, "live-probe-worker.js")?;
         let channel = web_sys::MessageChannel::new().map_err(|e| format!("{e:?}"))?;
+        // A second trainer on a second core shares every mini-batch (trainers exchange
+        // gradients over `peers`); the leader dismisses it when it trains on WebGPU.
+        let cores =
+            web_sys::window().map_or(1.0, |window| window.navigator().hardware_concurrency());
+        let helper = if cores >= 2.0 {
+            Some(spawn_worker(self, "live-worker.js")?)
+        } else {
+            None
+        };
+        let peers = web_sys::MessageChannel::new().map_err(|e| format!("{e:?}"))?;
         let model_json = serde_json::to_string(&original.model).map_err(|e| e.to_string())?;
         let probe_url = format!("{LIVE_DIR}/probe.bin");
 
@@ -437,12 +510,27 @@ impl LiveState {
         // The page's `?backend=cpu` keeps the worker on the CPU too.
         let prefer_gpu = query_parameter("backend").is_none_or(|value| value != "cpu");
         set(&message, "preferGpu", &prefer_gpu.into());
+        set(&message, "role", &"leader".into());
         set(&message, "port", &channel.port1());
         let transfer = js_sys::Array::of1(&channel.port1());
+        if helper.is_some() {
+            set(&message, "peer", &peers.port1());
+            transfer.push(&peers.port1());
+        }
         trainer
             .worker
             .post_message_with_transfer(&message, &transfer)
             .map_err(|e| format!("{e:?}"))?;
+        if let Some(helper) = &helper {
+            let _ = js_sys::Reflect::delete_property(&message, &"port".into());
+            set(&message, "role", &"helper".into());
+            set(&message, "peer", &peers.port2());
+            set(&message, "image", &js_sys::Uint8Array::from(image).into());
+            helper
+                .worker
+                .post_message_with_transfer(&message, &js_sys::Array::of1(&peers.port2()))
+                .map_err(|e| format!("{e:?}"))?;
+        }
 
         let message = js_sys::Object::new();
         set(&message, "type", &"start".into());
@@ -461,6 +549,7 @@ impl LiveState {
         WORKERS.with(|workers| {
             let mut workers = workers.borrow_mut();
             workers.trainer = Some(trainer);
+            workers.helper = helper;
             workers.prober = Some(prober);
         });
         Ok(())
@@ -533,19 +622,27 @@ impl LiveState {
     fn stop_workers(self) {
         WORKERS.with(|workers| {
             let mut workers = workers.borrow_mut();
-            for handle in [workers.trainer.take(), workers.prober.take()]
-                .into_iter()
-                .flatten()
+            for handle in [
+                workers.trainer.take(),
+                workers.helper.take(),
+                workers.prober.take(),
+            ]
+            .into_iter()
+            .flatten()
             {
                 handle.worker.terminate();
             }
         });
     }
 
-    /// The trainer is done; the probe worker goes on until its last measurement.
+    /// The trainers are done; the probe worker goes on until its last measurement.
     fn stop_trainer(self) {
         WORKERS.with(|workers| {
-            if let Some(handle) = workers.borrow_mut().trainer.take() {
+            let mut workers = workers.borrow_mut();
+            for handle in [workers.trainer.take(), workers.helper.take()]
+                .into_iter()
+                .flatten()
+            {
                 handle.worker.terminate();
             }
         });
