@@ -23,6 +23,10 @@ fn subset(name: &str) -> lethe_shared::data::ImageDataset {
     parse_records(&path, &bytes).unwrap()
 }
 
+/// The two training tests run one at a time: BatchNorm's running statistics are kept per thread
+/// and merged when read, so a run's numbers depend on what else the process runs meanwhile.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -59,6 +63,9 @@ fn shipped_subsets_are_the_real_images_their_index_names() {
 /// override the settings for exploring them.
 #[test]
 fn live_prunelora_forgets_class_3_on_the_probe_set() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = Device::flex();
     let training_device = device.clone().autodiff();
     let run = manifest_dir().join("../static/models/resnet20-cifar10");
@@ -135,6 +142,9 @@ fn live_settings_out_of_range_are_refused() {
 /// gradients that do not fit are refused.
 #[test]
 fn two_replicas_in_lock_step_forget_class_3() {
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = Device::flex();
     let training_device = device.clone().autodiff();
     let run = manifest_dir().join("../static/models/resnet20-cifar10");

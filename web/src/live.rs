@@ -1,15 +1,17 @@
-//! "Forget it live": PruneLoRA run in the page, in a Web Worker (`live-worker.js`), so the page
-//! stays responsive while it trains.
+//! "Forget it live": PruneLoRA run in the page, in Web Workers, so the page stays responsive
+//! while it trains.
 //!
 //! Two halves of one module, both compiled into the same wasm:
-//! - [`LiveSession`], exported to JavaScript and used *inside the worker*: it wraps
-//!   [`lethe_shared::live::LiveForget`] (the trainer's PruneLoRA set-up, step and merge) and
-//!   answers every call with a [`LiveMessage`] as JSON;
-//! - [`LiveState`], on the page: starts / pauses / resumes / cancels the worker and turns its
+//! - inside the workers, exported to JavaScript: [`LiveSession`] (`live-worker.js`, one or two
+//!   trainers) wraps [`lethe_shared::live::LiveForget`] — the trainer's PruneLoRA set-up, step
+//!   and merge, with the gradient exchange of two replicas — and [`LiveProbe`]
+//!   (`live-probe-worker.js`) measures model snapshots on the probe set; every answer is a
+//!   [`LiveMessage`] as JSON;
+//! - [`LiveState`], on the page: starts / pauses / resumes / cancels the workers and turns their
 //!   messages into signals the panel renders.
 //!
-//! The worker decodes its own copy of the original weights, so cancelling (terminating the
-//! worker) can never touch the models the page shows.
+//! The workers decode their own copies of the original weights, so cancelling (terminating the
+//! workers) can never touch the models the page shows.
 
 use std::cell::RefCell;
 
