@@ -399,12 +399,7 @@ impl LiveForget {
             .skip(index)
             .step_by(count)
             .collect();
-        let mut pixels = Vec::with_capacity(batch.len() * self.retain_set.image_bytes());
-        let mut labels = Vec::with_capacity(batch.len());
-        for &image in &batch {
-            pixels.extend_from_slice(self.retain_set.image(image));
-            labels.push(i64::from(self.retain_set.label(image)));
-        }
+        let (pixels, labels) = self.retain_set.gather(&batch);
         // Shapes: images [n, c, h, w], labels [n] → loss [1].
         let images = normalize_images(&pixels, self.retain_set.kind, &self.training_device);
         let labels = Tensor::<1, Int>::from_data(

@@ -20,17 +20,6 @@ pub struct Evaluation {
     pub per_class_count: Vec<usize>,
 }
 
-/// Copy the planar pixels and the labels of `indices` out of `dataset`.
-pub fn gather(dataset: &ImageDataset, indices: &[usize]) -> (Vec<u8>, Vec<i64>) {
-    let mut pixels = Vec::with_capacity(indices.len() * dataset.image_bytes());
-    let mut labels = Vec::with_capacity(indices.len());
-    for &index in indices {
-        pixels.extend_from_slice(dataset.image(index));
-        labels.push(i64::from(dataset.label(index)));
-    }
-    (pixels, labels)
-}
-
 /// Labels as an integer tensor. Shapes: `n` → `[n]`.
 pub fn label_tensor(labels: Vec<i64>, device: &Device) -> Tensor<1, Int> {
     let count = labels.len();
@@ -51,7 +40,7 @@ pub fn predict(
     let model = model.for_inference();
     let mut predictions = Vec::with_capacity(indices.len());
     for chunk in indices.chunks(batch_size.max(1)) {
-        let (pixels, _) = gather(dataset, chunk);
+        let (pixels, _) = dataset.gather(chunk);
         let images = normalize_images(&pixels, dataset.kind, device);
         let classes = model.forward(images).argmax(1).into_data();
         predictions.extend(

@@ -37,7 +37,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
-use crate::eval::{Evaluation, evaluate, format_per_class, gather, label_tensor};
+use crate::eval::{Evaluation, evaluate, format_per_class, label_tensor};
 
 /// Optimizer of a recipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -442,7 +442,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         let mut learning_rate = config.learning_rate;
         for (step, batch) in order.chunks(config.batch_size).enumerate() {
-            let (mut pixels, labels) = gather(&train_set, batch);
+            let (mut pixels, labels) = train_set.gather(batch);
             if config.augment {
                 crop_and_flip(
                     &mut pixels,

@@ -229,6 +229,21 @@ impl ImageDataset {
         })
     }
 
+    /// The planar pixels and the labels of `indices`, in that order: the input of
+    /// `preprocess::normalize_images` and a label tensor.
+    ///
+    /// # Panics
+    /// If an index is `>= len()`, like slice indexing.
+    pub fn gather(&self, indices: &[usize]) -> (Vec<u8>, Vec<i64>) {
+        let mut pixels = Vec::with_capacity(indices.len() * self.image_bytes());
+        let mut labels = Vec::with_capacity(indices.len());
+        for &index in indices {
+            pixels.extend_from_slice(self.image(index));
+            labels.push(i64::from(self.label(index)));
+        }
+        (pixels, labels)
+    }
+
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()

@@ -13,8 +13,6 @@ use lethe_shared::model::Classifier;
 use lethe_shared::preprocess::normalize_images;
 use serde::{Deserialize, Serialize};
 
-use crate::eval::gather;
-
 /// Labels and logits of one sample set.
 #[derive(Debug, Clone, Default)]
 pub struct SetOutputs {
@@ -71,7 +69,7 @@ pub fn logits(
 ) -> Vec<f32> {
     let mut all = Vec::new();
     for chunk in indices.chunks(batch_size.max(1)) {
-        let (pixels, _) = gather(dataset, chunk);
+        let (pixels, _) = dataset.gather(chunk);
         let images = normalize_images(&pixels, dataset.kind, device);
         all.extend(model.forward(images).into_data().iter::<f32>());
     }

@@ -44,7 +44,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
-use crate::eval::{gather, label_tensor};
+use crate::eval::label_tensor;
 use crate::train::progress_bar;
 
 pub use adapters::{LoraTargets, lora_patterns, prune_patterns};
@@ -476,7 +476,7 @@ pub struct Batch {
 impl Batch {
     pub(crate) fn new(dataset: &ImageDataset, samples: &[Sample], device: &Device) -> Self {
         let indices: Vec<usize> = samples.iter().map(|sample| sample.index).collect();
-        let (pixels, _) = gather(dataset, &indices);
+        let (pixels, _) = dataset.gather(&indices);
         let labels = samples
             .iter()
             .map(|sample| i64::from(sample.label))

@@ -27,7 +27,6 @@ use super::{
     LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, adapters,
     cross_entropy, no_hook, train_loop, trainable_params,
 };
-use crate::eval::gather;
 
 /// Residual Feature Alignment.
 pub struct ResidualFeatureAlignment;
@@ -103,7 +102,7 @@ impl UnlearningMethod for ResidualFeatureAlignment {
             if partners.len() != forget.samples.len() {
                 return loss;
             }
-            let (pixels, _) = gather(context.train_set, &partners);
+            let (pixels, _) = context.train_set.gather(&partners);
             let target = reference.features(normalize_images(
                 &pixels,
                 context.train_set.kind,
