@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 use lethe_shared::data::cifar10::parse_records;
-use lethe_shared::data::{DataSplit, DatasetKind, NUM_CLASSES};
+use lethe_shared::data::{DataSplit, DatasetKind, ImageDataset, NUM_CLASSES};
 use lethe_shared::live::{LiveError, LiveForget, LiveSettings};
+use lethe_shared::model::{Classifier, ModelConfig};
 use lethe_shared::weights;
 use lethe_tests::{data_dir, manifest_dir};
 use lethe_trainer::live_export::LiveSubsetIndex;
@@ -17,7 +18,7 @@ fn live_dir() -> PathBuf {
     manifest_dir().join("../static/live/cifar10")
 }
 
-fn subset(name: &str) -> lethe_shared::data::ImageDataset {
+fn subset(name: &str) -> ImageDataset {
     let path = live_dir().join(name);
     let bytes = std::fs::read(&path).unwrap();
     parse_records(&path, &bytes).unwrap()
@@ -26,6 +27,29 @@ fn subset(name: &str) -> lethe_shared::data::ImageDataset {
 /// The two training tests run one at a time: BatchNorm's running statistics are kept per thread
 /// and merged when read, so a run's numbers depend on what else the process runs meanwhile.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// What the page starts from: the original ResNet-20 (on the CPU with autodiff), its
+/// architecture and the two shipped subsets.
+struct Shipped {
+    device: Device,
+    model: ModelConfig,
+    original: Classifier,
+    train: ImageDataset,
+    probe: ImageDataset,
+}
+
+fn shipped() -> Shipped {
+    let device = Device::flex();
+    let run = manifest_dir().join("../static/models/resnet20-cifar10");
+    let (manifest, original) = weights::load_run(&run, &device.clone().autodiff()).unwrap();
+    Shipped {
+        device,
+        model: manifest.model,
+        original,
+        train: subset("train.bin"),
+        probe: subset("probe.bin"),
+    }
+}
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -66,12 +90,13 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
     let _alone = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let device = Device::flex();
-    let training_device = device.clone().autodiff();
-    let run = manifest_dir().join("../static/models/resnet20-cifar10");
-    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
-    let train = subset("train.bin");
-    let probe = subset("probe.bin");
+    let Shipped {
+        device,
+        model,
+        original,
+        train,
+        probe,
+    } = shipped();
     let mut settings = LiveSettings::page_default(3);
     settings.steps = env_or("LIVE_STEPS", settings.steps);
     settings.learning_rate = env_or("LIVE_LR", settings.learning_rate);
@@ -81,7 +106,7 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
         &original, &probe, 3, &device,
     ))
     .unwrap();
-    let mut live = LiveForget::start(original, &manifest.model, &train, settings, &device).unwrap();
+    let mut live = LiveForget::start(original, &model, &train, settings, &device).unwrap();
     assert_eq!(live.retain_images(), 900);
     let pruned = block_on(live.probe_accuracy(&probe)).unwrap();
     eprintln!("original {before:?}\npruned {pruned:?}");
@@ -116,25 +141,21 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
 
 #[test]
 fn live_settings_out_of_range_are_refused() {
-    let device = Device::flex();
-    let training_device = device.clone().autodiff();
-    let run = manifest_dir().join("../static/models/resnet20-cifar10");
-    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
-    let train = subset("train.bin");
+    let Shipped {
+        device,
+        model,
+        original,
+        train,
+        ..
+    } = shipped();
     let mut settings = LiveSettings::page_default(10);
-    let error = LiveForget::start(
-        original.clone(),
-        &manifest.model,
-        &train,
-        settings.clone(),
-        &device,
-    )
-    .err()
-    .unwrap();
+    let error = LiveForget::start(original.clone(), &model, &train, settings.clone(), &device)
+        .err()
+        .unwrap();
     assert!(matches!(error, LiveError::BadSettings(_)), "{error}");
     settings.forget_class = 3;
     settings.steps = 0;
-    assert!(LiveForget::start(original, &manifest.model, &train, settings, &device).is_err());
+    assert!(LiveForget::start(original, &model, &train, settings, &device).is_err());
 }
 
 /// What the page does on two cores: two replicas split every mini-batch, exchange gradients and
@@ -145,12 +166,13 @@ fn two_replicas_in_lock_step_forget_class_3() {
     let _alone = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let device = Device::flex();
-    let training_device = device.clone().autodiff();
-    let run = manifest_dir().join("../static/models/resnet20-cifar10");
-    let (manifest, original) = weights::load_run(&run, &training_device).unwrap();
-    let train = subset("train.bin");
-    let probe = subset("probe.bin");
+    let Shipped {
+        device,
+        model,
+        original,
+        train,
+        probe,
+    } = shipped();
     let settings = LiveSettings::page_default(3);
     let before = block_on(lethe_shared::live::probe_accuracy(
         &original, &probe, 3, &device,
@@ -158,14 +180,9 @@ fn two_replicas_in_lock_step_forget_class_3() {
     .unwrap();
     let mut replicas: Vec<LiveForget> = (0..2)
         .map(|index| {
-            let mut live = LiveForget::start(
-                original.clone(),
-                &manifest.model,
-                &train,
-                settings.clone(),
-                &device,
-            )
-            .unwrap();
+            let mut live =
+                LiveForget::start(original.clone(), &model, &train, settings.clone(), &device)
+                    .unwrap();
             live.set_replica(index, 2).unwrap();
             live
         })
