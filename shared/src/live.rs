@@ -66,16 +66,6 @@ impl LiveSettings {
             seed: 0,
         }
     }
-
-    /// PruneLoRA's hyper-parameters as the trainer runs them (spec §3.5: 50 % pruned, Adam
-    /// 1e-3), with the page's step budget and batch size.
-    pub fn prunelora(forget_class: u8) -> Self {
-        Self {
-            learning_rate: 1e-3,
-            prune_amount: 0.5,
-            ..Self::page_default(forget_class)
-        }
-    }
 }
 
 /// Why a live run cannot start or go on.
