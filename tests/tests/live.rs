@@ -83,7 +83,8 @@ fn shipped_subsets_are_the_real_images_their_index_names() {
 }
 
 /// The page's run (its defaults: class 3, PruneLoRA's set-up) forgets the class on the probe
-/// set while keeping the other classes. `LIVE_STEPS`, `LIVE_LR`, `LIVE_PRUNE`, `LIVE_BATCH`
+/// set while keeping the other classes. `LIVE_STEPS`, `LIVE_LR`, `LIVE_PRUNE`, `LIVE_BATCH`,
+/// `LIVE_SEED`, `LIVE_FROM_BLOCK` (first adapted block) and `LIVE_RANK` (adapter rank)
 /// override the settings for exploring them.
 #[test]
 fn live_prunelora_forgets_class_3_on_the_probe_set() {
@@ -102,6 +103,11 @@ fn live_prunelora_forgets_class_3_on_the_probe_set() {
     settings.learning_rate = env_or("LIVE_LR", settings.learning_rate);
     settings.prune_amount = env_or("LIVE_PRUNE", settings.prune_amount);
     settings.batch_size = env_or("LIVE_BATCH", settings.batch_size);
+    settings.seed = env_or("LIVE_SEED", settings.seed);
+    settings.adapters_from_block = env_or("LIVE_FROM_BLOCK", settings.adapters_from_block);
+    if let Ok(rank) = std::env::var("LIVE_RANK") {
+        settings.lora_rank = rank.parse().ok();
+    }
     let before = block_on(lethe_shared::live::probe_accuracy(
         &original, &probe, 3, &device,
     ))
@@ -154,8 +160,24 @@ fn live_settings_out_of_range_are_refused() {
         .unwrap();
     assert!(matches!(error, LiveError::BadSettings(_)), "{error}");
     settings.forget_class = 3;
-    settings.steps = 0;
-    assert!(LiveForget::start(original, &model, &train, settings, &device).is_err());
+    let refused = |settings: &LiveSettings| {
+        LiveForget::start(original.clone(), &model, &train, settings.clone(), &device)
+            .err()
+            .map(|error| error.to_string())
+    };
+    let mut no_steps = settings.clone();
+    no_steps.steps = 0;
+    assert!(refused(&no_steps).is_some());
+    let mut no_rank = settings.clone();
+    no_rank.lora_rank = Some(0);
+    assert!(refused(&no_rank).is_some_and(|message| message.contains("rank")));
+    // ResNet-20 has 9 blocks (0–8): from block 9 on, nothing would be adapted.
+    let mut past_the_end = settings.clone();
+    past_the_end.adapters_from_block = 9;
+    assert!(refused(&past_the_end).is_some_and(|message| message.contains("9 blocks")));
+    let mut last_block = settings;
+    last_block.adapters_from_block = 8;
+    assert!(refused(&last_block).is_none());
 }
 
 /// What the page does on two cores: two replicas split every mini-batch, exchange gradients and

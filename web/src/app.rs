@@ -756,7 +756,7 @@ fn LivePanel(state: DemoState, live: LiveState) -> impl IntoView {
         <section class="live" id="live" data-phase=move || live.phase.get().label()>
             <h2>"4 · Forget it live"</h2>
             <p class="hint">
-                "Your browser runs PruneLoRA itself: it prunes the original ResNet's weakest channels, attaches LoRA adapters and fine-tunes them on "
+                "Your browser runs PruneLoRA itself: it prunes the original ResNet's weakest channels, attaches LoRA adapters to its later residual blocks and fine-tunes them on "
                 {move || live.retain_images.get().max(900)}
                 " real CIFAR-10 training images of the classes it keeps — in a background worker, so the page stays usable."
             </p>
