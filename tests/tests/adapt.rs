@@ -8,7 +8,7 @@ use lethe_shared::adapt::lora::{self, LoraConfig};
 use lethe_shared::adapt::prune::{self, PruneMask, conv_output_norms, linear_output_norms};
 use lethe_shared::adapt::{AdaptError, slim};
 use lethe_shared::data::DatasetKind;
-use lethe_shared::model::{Classifier, LayerMut, ModelConfig, Preset};
+use lethe_shared::model::{Architecture, Classifier, LayerMut, ModelConfig, Preset};
 use lethe_shared::weights;
 
 const LORA: LoraConfig = LoraConfig {
@@ -371,6 +371,57 @@ fn slim_export_removes_dead_inner_channels_with_the_same_logits() {
     let (config, plain) = self::model(Preset::Resnet20, &device);
     assert!(matches!(
         slim::slim(&plain, &config),
+        Err(AdaptError::NotSlimmable(_))
+    ));
+}
+
+#[test]
+fn slim_export_removes_dead_mlp_units_of_a_vit_with_the_same_logits() {
+    let device = Device::flex();
+    let (config, mut model) = model(Preset::VitTiny, &device);
+    // The spec's ViT targets plus every MLP's hidden layer, pruned with dead units.
+    let patterns = vec![
+        "blocks.5.attention.out_proj".to_owned(),
+        "head".to_owned(),
+        "blocks.*.mlp_in".to_owned(),
+    ];
+    prune::prune_l2(&mut model, &patterns, 0.5, true).unwrap();
+    let input = images(&device);
+    let masked_logits = model.forward(input.clone());
+
+    let (slim_config, slim_model, report) = slim::slim(&model, &config).unwrap();
+    // vit-tiny: 6 MLPs of 384 hidden units, half of each removed.
+    assert_eq!(report.channels_removed, 6 * 192);
+    let Architecture::Vit(vit) = &slim_config.architecture else {
+        panic!("a ViT stays a ViT");
+    };
+    assert_eq!(vit.mlp_widths, Some(vec![192; 6]));
+    // Each unit removed takes a weight column and a bias entry of mlp_in and a row of mlp_out.
+    assert_eq!(
+        report.params_before - report.params_after,
+        6 * 192 * (192 + 1 + 192)
+    );
+    assert_eq!(report.params_after, slim_model.learnable_params());
+    let difference = max_abs_difference(masked_logits.clone(), slim_model.forward(input.clone()));
+    assert!(difference <= 1e-4, "{difference}");
+
+    // Saves and loads through its own configuration, not the full-width one.
+    let bytes = weights::encode_model(&slim_model).unwrap();
+    let loaded = weights::decode_model(bytes.clone(), &slim_config, &device).unwrap();
+    assert!(max_abs_difference(masked_logits, loaded.forward(input)) <= 1e-4);
+    assert!(weights::decode_model(bytes, &config, &device).is_err());
+
+    // The spec's ViT pruning alone leaves no MLP unit dead: a typed error naming the fix.
+    let (config, mut spec_pruned) = self::model(Preset::VitTiny, &device);
+    prune::prune_l2(&mut spec_pruned, &patterns[..2], 0.5, true).unwrap();
+    match slim::slim(&spec_pruned, &config) {
+        Err(AdaptError::NotSlimmable(message)) => assert!(message.contains("mlp_in"), "{message}"),
+        other => panic!("expected NotSlimmable, got {:?}", other.map(|(_, _, r)| r)),
+    }
+    // A model and a configuration of different families.
+    let (resnet_config, _) = self::model(Preset::Resnet20, &device);
+    assert!(matches!(
+        slim::slim(&model, &resnet_config),
         Err(AdaptError::NotSlimmable(_))
     ));
 }

@@ -173,6 +173,22 @@ fn bad_requests_fail_clearly_and_write_nothing() {
             },
             "prune-amount",
         ),
+        (
+            UnlearnConfig {
+                prune_targets: Some(vec![String::new()]),
+                ..UnlearnConfig::new(MethodKind::Prunelora, ForgetRequest::default())
+            },
+            "--prune-targets",
+        ),
+        (
+            // A ViT's layer name on the ResNet: refused before anything trains.
+            UnlearnConfig {
+                prune_targets: Some(vec!["blocks.*.mlp_in".into()]),
+                limits: quick_config(MethodKind::PruneFt).limits,
+                ..UnlearnConfig::new(MethodKind::PruneFt, ForgetRequest::default())
+            },
+            "no layer matches `blocks.*.mlp_in`",
+        ),
     ];
     for (index, (mut config, expected)) in cases.into_iter().enumerate() {
         config.backend = Backend::Cpu;

@@ -183,6 +183,12 @@ struct UnlearnArgs {
     /// Dropout on the adapters' input.
     #[arg(long, default_value_t = 0.1)]
     lora_dropout: f64,
+    /// Layers pruned by prune-ft and prunelora, as comma-separated name patterns (e.g.
+    /// `blocks.5.attention.out_proj,head,blocks.*.mlp_in` to prune a ViT's MLPs too, which
+    /// `--slim` can then remove) [default: the spec's: ResNets `stem,blocks.*`, ViTs the last
+    /// block's `attention.out_proj` and `head`].
+    #[arg(long, value_delimiter = ',')]
+    prune_targets: Option<Vec<String>>,
     /// Layers with adapters: preset, head-only, all, or comma-separated name patterns
     /// (e.g. `blocks.*.layers.*,head`).
     #[arg(long, default_value = "preset")]
@@ -482,6 +488,7 @@ fn unlearn_setup(
     config.lora_alpha = args.lora_alpha;
     config.lora_dropout = args.lora_dropout;
     config.lora_targets = args.lora_targets.clone();
+    config.prune_targets = args.prune_targets.clone();
     config.rfa_lambda_retain = args.rfa_lambda_retain;
     config.rfa_lambda_forget = args.rfa_lambda_forget;
     config.l1_gamma = args.l1_gamma;

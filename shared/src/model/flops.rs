@@ -74,11 +74,13 @@ fn vit_macs(config: &VitConfig) -> u64 {
     let tokens = (config.image_size / config.patch_size).pow(2);
     let dim = config.dim;
     let patch_embedding = tokens * dim * config.in_channels * config.patch_size.pow(2);
-    let per_block = tokens * dim * 3 * dim // Q, K, V projections
+    let attention = tokens * dim * 3 * dim // Q, K, V projections
         + 2 * tokens * tokens * dim // Q·Kᵀ and A·V over all heads
-        + tokens * dim * dim // output projection
-        + 2 * tokens * dim * config.mlp_dim; // MLP up and down
-    (patch_embedding + config.depth * per_block + dim * config.num_classes) as u64
+        + tokens * dim * dim; // output projection
+    let blocks: usize = (0..config.depth)
+        .map(|block| attention + 2 * tokens * dim * config.mlp_width(block)) // MLP up and down
+        .sum();
+    (patch_embedding + blocks + dim * config.num_classes) as u64
 }
 
 #[cfg(test)]
@@ -119,6 +121,16 @@ mod tests {
             );
         }
         assert!(forward_flops(&slim) < forward_flops(&full));
+        let full_vit = Preset::VitTiny.config(DatasetKind::Cifar10);
+        let mut slim_vit = full_vit.clone();
+        if let Architecture::Vit(vit) = &mut slim_vit.architecture {
+            vit.mlp_widths = Some(vec![vit.mlp_dim / 2; vit.depth]);
+        }
+        // Half of every MLP: 6 blocks × 2 × 64 tokens × 192 × 192 MACs fewer.
+        assert_eq!(
+            forward_flops(&full_vit) - forward_flops(&slim_vit),
+            2 * 6 * 2 * 64 * 192 * 192
+        );
         let fashion = Preset::Resnet20.config(DatasetKind::FashionMnist);
         assert!(forward_flops(&fashion) < forward_flops(&full));
     }

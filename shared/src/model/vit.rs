@@ -39,6 +39,11 @@ pub struct VitConfig {
     pub mlp_dim: usize,
     /// Number of output classes.
     pub num_classes: usize,
+    /// Hidden width of every block's MLP when it differs from `mlp_dim` — only in *slim*
+    /// models, whose dead hidden units were physically removed ([`crate::adapt::slim`]).
+    /// `None` for the presets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlp_widths: Option<Vec<usize>>,
 }
 
 impl VitConfig {
@@ -53,6 +58,7 @@ impl VitConfig {
             heads: 3,
             mlp_dim: 384,
             num_classes,
+            mlp_widths: None,
         }
     }
 
@@ -67,7 +73,16 @@ impl VitConfig {
             heads: 6,
             mlp_dim: 1536,
             num_classes,
+            mlp_widths: None,
         }
+    }
+
+    /// Hidden width of block `block`'s MLP (`mlp_widths` in slim models, else `mlp_dim`).
+    pub fn mlp_width(&self, block: usize) -> usize {
+        self.mlp_widths
+            .as_ref()
+            .and_then(|widths| widths.get(block).copied())
+            .unwrap_or(self.mlp_dim)
     }
 
     /// Tokens per image.
@@ -79,7 +94,9 @@ impl VitConfig {
     ///
     /// # Panics
     /// If `patch_size` does not divide `image_size`, `heads` does not divide `dim` or `dim` is
-    /// not a multiple of 4 (needed by the 2-D sin-cos embedding). Presets satisfy all three.
+    /// not a multiple of 4 (needed by the 2-D sin-cos embedding), or if `mlp_widths` is set
+    /// but does not hold one non-zero width per block (a malformed slim configuration).
+    /// Presets satisfy all of these.
     pub fn init(&self, device: &Device) -> SimpleVit {
         assert!(
             self.image_size.is_multiple_of(self.patch_size),
@@ -87,6 +104,13 @@ impl VitConfig {
         );
         assert!(self.dim.is_multiple_of(self.heads), "heads must divide dim");
         assert!(self.dim.is_multiple_of(4), "dim must be a multiple of 4");
+        if let Some(widths) = &self.mlp_widths {
+            assert!(
+                widths.len() == self.depth && widths.iter().all(|&width| width > 0),
+                "mlp_widths must hold one non-zero width for each of the {} blocks",
+                self.depth
+            );
+        }
         let grid = self.image_size / self.patch_size;
         let position = Tensor::from_data(
             TensorData::new(
@@ -104,7 +128,7 @@ impl VitConfig {
             .init(device),
             position,
             blocks: (0..self.depth)
-                .map(|_| TransformerBlock::new(self, device))
+                .map(|block| TransformerBlock::new(self, self.mlp_width(block), device))
                 .collect(),
             norm: layer_norm(self.dim, device),
             head: Dense::new(
@@ -202,14 +226,14 @@ pub struct TransformerBlock {
     pub attention: SelfAttention,
     /// LayerNorm before the MLP.
     pub mlp_norm: LayerNorm,
-    /// `dim → mlp_dim` (followed by GELU).
+    /// `dim → mlp width` (followed by GELU).
     pub mlp_in: Dense,
-    /// `mlp_dim → dim`.
+    /// `mlp width → dim`.
     pub mlp_out: Dense,
 }
 
 impl TransformerBlock {
-    fn new(config: &VitConfig, device: &Device) -> Self {
+    fn new(config: &VitConfig, mlp_width: usize, device: &Device) -> Self {
         Self {
             attention_norm: layer_norm(config.dim, device),
             attention: SelfAttention {
@@ -218,8 +242,8 @@ impl TransformerBlock {
                 heads: config.heads,
             },
             mlp_norm: layer_norm(config.dim, device),
-            mlp_in: Dense::new(LinearConfig::new(config.dim, config.mlp_dim), device),
-            mlp_out: Dense::new(LinearConfig::new(config.mlp_dim, config.dim), device),
+            mlp_in: Dense::new(LinearConfig::new(config.dim, mlp_width), device),
+            mlp_out: Dense::new(LinearConfig::new(mlp_width, config.dim), device),
         }
     }
 

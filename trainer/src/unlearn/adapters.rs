@@ -43,9 +43,13 @@ impl FromStr for LoraTargets {
     }
 }
 
-/// Layers pruned by Prune+FT and PruneLoRA (spec §3.3; [`prune::preset_patterns`]).
-pub fn prune_patterns(model: &ModelConfig) -> Vec<String> {
-    prune::preset_patterns(model)
+/// Layers pruned by Prune+FT and PruneLoRA: `--prune-targets` when given, else the spec's
+/// (§3.3; [`prune::preset_patterns`]).
+pub fn prune_patterns(context: &UnlearnContext<'_>) -> Vec<String> {
+    match &context.config.prune_targets {
+        Some(patterns) => patterns.clone(),
+        None => prune::preset_patterns(context.model_config),
+    }
 }
 
 /// Layers that get adapters.

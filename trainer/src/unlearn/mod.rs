@@ -254,6 +254,11 @@ pub struct UnlearnConfig {
     pub preset: HyperPreset,
     /// Share of output channels pruned per target layer (Prune+FT, PruneLoRA).
     pub prune_amount: f64,
+    /// Layer-name patterns pruned by Prune+FT and PruneLoRA; `None` = the spec's preset
+    /// (ResNets: stem and every block; ViTs: the last block's attention output projection and
+    /// the head).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_targets: Option<Vec<String>>,
     /// Keep or drop the pruning mask while fine-tuning (`None` = the preset's: drop).
     pub mask: Option<MaskMode>,
     /// Keep pruned channels dead through the LoRA delta too, so they can be removed at export.
@@ -297,6 +302,7 @@ impl UnlearnConfig {
             seed: 0,
             preset: HyperPreset::Lethe,
             prune_amount: 0.5,
+            prune_targets: None,
             mask: None,
             lora_respect_mask: false,
             lora_train_norm: false,
@@ -316,6 +322,11 @@ impl UnlearnConfig {
     /// Check the values a user can get wrong.
     pub fn validate(&self) -> Result<(), UnlearnError> {
         let bad = |message: String| Err(UnlearnError::BadConfig(message));
+        if self.prune_targets.as_ref().is_some_and(|patterns| {
+            patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty())
+        }) {
+            return bad("--prune-targets needs layer-name patterns, e.g. `blocks.*.mlp_in`".into());
+        }
         if self.batch_size == 0 {
             return bad("--batch-size must be at least 1".into());
         }

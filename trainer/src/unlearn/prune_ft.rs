@@ -32,7 +32,7 @@ impl UnlearningMethod for PruneFineTune {
         let mut model = context.start()?;
         let mask = prune::prune_l2(
             &mut model,
-            &prune_patterns(context.model_config),
+            &prune_patterns(context),
             context.config.prune_amount,
             keep,
         )?;

@@ -31,7 +31,7 @@ impl UnlearningMethod for PruneLora {
     fn run(&self, context: &UnlearnContext<'_>) -> Result<MethodOutput, UnlearnError> {
         let epochs = context.epochs(self);
         let setup = PruneLoraSetup {
-            prune_patterns: prune_patterns(context.model_config),
+            prune_patterns: prune_patterns(context),
             prune_amount: context.config.prune_amount,
             keep_mask: context.config.mask_mode() == MaskMode::Keep,
             respect_mask: context.config.lora_respect_mask,
