@@ -190,6 +190,7 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
             "resnet20-cifar10-forget-3-prunelora".to_owned(),
             "a note".to_owned(),
         )]),
+        add: false,
     };
     let catalog = export_web(&options, std::slice::from_ref(&test_set)).unwrap();
     let ids: Vec<&str> = catalog.runs.iter().map(|run| run.id.as_str()).collect();
@@ -219,10 +220,50 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
             out: lonely.path().to_owned(),
             samples_per_class: 0,
             notes: BTreeMap::new(),
+            add: false,
         },
         &[],
     )
     .unwrap_err();
     assert!(format!("{error:#}").contains("no original"), "{error:#}");
     assert!(!lonely.path().join("models").exists());
+
+    // `add`: one more run joins the catalogue; its original is a listed run, the others stay.
+    let added = export_web(
+        &ExportOptions {
+            runs: vec![shipped.join("resnet20-cifar10-forget-3-ft")],
+            out: out.path().to_owned(),
+            samples_per_class: 0,
+            notes: BTreeMap::new(),
+            add: true,
+        },
+        &[],
+    )
+    .unwrap();
+    let ids: Vec<&str> = added.runs.iter().map(|run| run.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "resnet20-cifar10",
+            "resnet20-cifar10-forget-3-ft",
+            "resnet20-cifar10-forget-3-prunelora"
+        ]
+    );
+    assert_eq!(added.runs[0], catalog.runs[0]);
+    assert_eq!(added.runs[2], catalog.runs[1]);
+    assert_eq!(added.runs[1].original.as_deref(), Some("resnet20-cifar10"));
+    assert!(out.path().join(&added.runs[1].weights).is_file());
+    // ... and needs a catalogue to add to.
+    let error = export_web(
+        &ExportOptions {
+            runs: vec![shipped.join("resnet20-cifar10-forget-3-ft")],
+            out: lonely.path().to_owned(),
+            samples_per_class: 0,
+            notes: BTreeMap::new(),
+            add: true,
+        },
+        &[],
+    )
+    .unwrap_err();
+    assert!(format!("{error:#}").contains("--add"), "{error:#}");
 }

@@ -131,6 +131,10 @@ struct ExportWebArgs {
     /// Extra words for a run's note, as RUN_ID=TEXT (repeat), e.g. where its time was measured.
     #[arg(long = "note", value_name = "RUN_ID=TEXT")]
     notes: Vec<String>,
+    /// Keep the runs already in <out>/models/index.json and add these (same id: replaced);
+    /// their originals may be listed ones. Use with --samples-per-class 0 to keep the samples.
+    #[arg(long)]
+    add: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -627,6 +631,7 @@ fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {
         out: args.out,
         samples_per_class: args.samples_per_class,
         notes,
+        add: args.add,
     };
     let catalog = web_export::export_web(&options, &test_sets)?;
     for run in &catalog.runs {

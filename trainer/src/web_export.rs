@@ -13,6 +13,7 @@ use lethe_shared::catalog::{CATALOG_FORMAT, Catalog, CatalogRun, Sample, SampleS
 use lethe_shared::data::{DatasetKind, ImageDataset};
 use lethe_shared::image_input::{encode_png, prepare_image};
 use lethe_shared::inference::{logits, softmax, top_k};
+use lethe_shared::model::ModelConfig;
 use lethe_shared::weights::{self, Manifest};
 use serde::Serialize;
 
@@ -103,16 +104,37 @@ pub struct ExportOptions {
     pub samples_per_class: usize,
     /// Extra words for a run's one-line note, by run id (e.g. where its time was measured).
     pub notes: BTreeMap<String, String>,
+    /// Keep the runs already listed in `out/models/index.json` and add the given ones (a run
+    /// with the same id is replaced); their originals may be among the listed runs. Without it
+    /// the catalogue holds exactly the given runs.
+    pub add: bool,
 }
 
 /// Copy each run's weights and manifest to `out/models/<id>/`, write `out/models/index.json`
 /// and, when asked, sample PNGs of real test images of every dataset the runs use, each with its
 /// `out/samples/<dataset>/index.json` (`test_sets` holds those datasets' test splits).
-/// Everything is checked before anything is written.
+/// Everything is checked before anything is written. With `add`, the runs already in the
+/// catalogue stay (their files are not touched) and the given ones join them.
 pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow::Result<Catalog> {
     if options.runs.is_empty() {
         bail!("name at least one run directory with --run");
     }
+    let models_dir = options.out.join("models");
+    let existing = if options.add {
+        let path = models_dir.join("index.json");
+        let text = fs::read_to_string(&path).with_context(|| {
+            format!(
+                "--add keeps the runs of {}, which cannot be read",
+                path.display()
+            )
+        })?;
+        Catalog::from_json(&text).with_context(|| format!("parsing {}", path.display()))?
+    } else {
+        Catalog {
+            format: CATALOG_FORMAT,
+            runs: Vec::new(),
+        }
+    };
     let mut loaded = Vec::new();
     for dir in &options.runs {
         let (weights_file, manifest_file) = weights::resolve_paths(dir)?;
@@ -120,11 +142,17 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         let row = read_row(dir)?;
         loaded.push((dir.clone(), weights_file, manifest_file, manifest, row));
     }
-    let originals: Vec<(String, &Manifest)> = loaded
+    // Originals by id with their model: the given ones, then (with `add`) the listed ones.
+    let mut originals: Vec<(String, &ModelConfig)> = loaded
         .iter()
         .filter(|(_, _, _, manifest, _)| manifest.forgotten_classes.is_empty())
-        .map(|(dir, _, _, manifest, _)| (original_id(dir, manifest), manifest))
+        .map(|(dir, _, _, manifest, _)| (original_id(dir, manifest), &manifest.model))
         .collect();
+    for listed in existing.originals() {
+        if !originals.iter().any(|(id, _)| *id == listed.id) {
+            originals.push((listed.id.clone(), &listed.model));
+        }
+    }
     let mut runs = Vec::new();
     let mut copies = Vec::new();
     for (dir, weights_file, manifest_file, manifest, row) in &loaded {
@@ -134,8 +162,8 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         } else {
             let matching: Vec<&String> = originals
                 .iter()
-                .filter(|(_, original)| original.model.preset == manifest.model.preset)
-                .filter(|(_, original)| original.model.dataset == manifest.model.dataset)
+                .filter(|(_, original)| original.preset == manifest.model.preset)
+                .filter(|(_, original)| original.dataset == manifest.model.dataset)
                 .map(|(id, _)| id)
                 .collect();
             let original = match matching.as_slice() {
@@ -170,6 +198,14 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         copies.push((weights_file, manifest_file, run.id.clone()));
         runs.push(run);
     }
+    // With `add`, the listed runs that were not given again stay.
+    let given: Vec<String> = runs.iter().map(|run| run.id.clone()).collect();
+    runs.extend(
+        existing
+            .runs
+            .into_iter()
+            .filter(|run| !given.contains(&run.id)),
+    );
     // Originals first, then by id: a stable catalogue.
     runs.sort_by(|a, b| b.is_original().cmp(&a.is_original()).then(a.id.cmp(&b.id)));
     let catalog = Catalog {
@@ -201,7 +237,6 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         Vec::new()
     };
 
-    let models_dir = options.out.join("models");
     for (weights_file, manifest_file, id) in &copies {
         let target = models_dir.join(id);
         fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
