@@ -72,10 +72,7 @@ pub fn lora_patterns(
 /// The adapters' hyper-parameters: r 8 / α 16 for ResNets, r 16 / α 32 for ViTs (spec §3.4),
 /// unless configured.
 pub fn lora_config(context: &UnlearnContext<'_>) -> LoraConfig {
-    let default = match context.model_config.architecture {
-        Architecture::ResNet(_) => LoraConfig::RESNET_PAPER,
-        Architecture::Vit(_) => LoraConfig::VIT_PAPER,
-    };
+    let default = AdapterSetup::preset(context.model_config).lora;
     let rank = context.config.lora_rank.unwrap_or(default.rank);
     LoraConfig {
         rank,
@@ -94,7 +91,7 @@ pub fn adapter_setup(context: &UnlearnContext<'_>) -> AdapterSetup {
             context.config.preset,
         ),
         lora: lora_config(context),
-        train_classifier: matches!(context.model_config.architecture, Architecture::ResNet(_)),
+        train_classifier: AdapterSetup::preset(context.model_config).train_classifier,
         train_norm: context.config.lora_train_norm,
         seed: context.config.seed,
     }
