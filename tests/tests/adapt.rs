@@ -341,6 +341,24 @@ fn adapter_masking_re_zeroes_batch_norm_of_dead_channels() {
     assert!(checked > 0);
 }
 
+/// The slim model gives the masked model's logits (≤ 1e-4), and its weights load through its
+/// own configuration (same logits) but not into the full-width `config`.
+fn assert_slim_matches(
+    masked_logits: &Tensor<2>,
+    slim_model: &Classifier,
+    slim_config: &ModelConfig,
+    config: &ModelConfig,
+    input: Tensor<4>,
+    device: &Device,
+) {
+    let difference = max_abs_difference(masked_logits.clone(), slim_model.forward(input.clone()));
+    assert!(difference <= 1e-4, "{difference}");
+    let bytes = weights::encode_model(slim_model).unwrap();
+    let loaded = weights::decode_model(bytes.clone(), slim_config, device).unwrap();
+    assert!(max_abs_difference(masked_logits.clone(), loaded.forward(input)) <= 1e-4);
+    assert!(weights::decode_model(bytes, config, device).is_err());
+}
+
 #[test]
 fn slim_export_removes_dead_inner_channels_with_the_same_logits() {
     let device = Device::flex();
@@ -357,15 +375,14 @@ fn slim_export_removes_dead_inner_channels_with_the_same_logits() {
         (report.params_after as f64) < 0.6 * report.params_before as f64,
         "{report:?}"
     );
-    let difference = max_abs_difference(masked_logits.clone(), slim_model.forward(input.clone()));
-    assert!(difference <= 1e-4, "{difference}");
-
-    // The slim model saves and loads through its own configuration.
-    let bytes = weights::encode_model(&slim_model).unwrap();
-    let loaded = weights::decode_model(bytes.clone(), &slim_config, &device).unwrap();
-    assert!(max_abs_difference(masked_logits, loaded.forward(input)) <= 1e-4);
-    // ... and not into the full-width architecture.
-    assert!(weights::decode_model(bytes, &config, &device).is_err());
+    assert_slim_matches(
+        &masked_logits,
+        &slim_model,
+        &slim_config,
+        &config,
+        input,
+        &device,
+    );
 
     // Nothing dead: a typed error, not an empty export.
     let (config, plain) = self::model(Preset::Resnet20, &device);
@@ -402,14 +419,14 @@ fn slim_export_removes_dead_mlp_units_of_a_vit_with_the_same_logits() {
         6 * 192 * (192 + 1 + 192)
     );
     assert_eq!(report.params_after, slim_model.learnable_params());
-    let difference = max_abs_difference(masked_logits.clone(), slim_model.forward(input.clone()));
-    assert!(difference <= 1e-4, "{difference}");
-
-    // Saves and loads through its own configuration, not the full-width one.
-    let bytes = weights::encode_model(&slim_model).unwrap();
-    let loaded = weights::decode_model(bytes.clone(), &slim_config, &device).unwrap();
-    assert!(max_abs_difference(masked_logits, loaded.forward(input)) <= 1e-4);
-    assert!(weights::decode_model(bytes, &config, &device).is_err());
+    assert_slim_matches(
+        &masked_logits,
+        &slim_model,
+        &slim_config,
+        &config,
+        input,
+        &device,
+    );
 
     // The spec's ViT pruning alone leaves no MLP unit dead: a typed error naming the fix.
     let (config, mut spec_pruned) = self::model(Preset::VitTiny, &device);

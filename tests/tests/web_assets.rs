@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use lethe_shared::catalog::{Catalog, SampleSet};
@@ -172,6 +173,17 @@ fn predict_refuses_a_non_image_clearly() {
     assert!(format!("{error:#}").contains("not an image"), "{error:#}");
 }
 
+/// Export options for `runs` into `out` with no samples and no notes.
+fn bare_export(runs: Vec<PathBuf>, out: &Path, add: bool) -> ExportOptions {
+    ExportOptions {
+        runs,
+        out: out.to_owned(),
+        samples_per_class: 0,
+        notes: BTreeMap::new(),
+        add,
+    }
+}
+
 #[test]
 fn export_web_writes_a_catalogue_weights_and_samples() {
     let out = tempfile::tempdir().unwrap();
@@ -215,13 +227,11 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
     // An unlearned run without its original is refused before anything is written.
     let lonely = tempfile::tempdir().unwrap();
     let error = export_web(
-        &ExportOptions {
-            runs: vec![shipped.join("resnet20-cifar10-forget-3-prunelora")],
-            out: lonely.path().to_owned(),
-            samples_per_class: 0,
-            notes: BTreeMap::new(),
-            add: false,
-        },
+        &bare_export(
+            vec![shipped.join("resnet20-cifar10-forget-3-prunelora")],
+            lonely.path(),
+            false,
+        ),
         &[],
     )
     .unwrap_err();
@@ -230,13 +240,11 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
 
     // `add`: one more run joins the catalogue; its original is a listed run, the others stay.
     let added = export_web(
-        &ExportOptions {
-            runs: vec![shipped.join("resnet20-cifar10-forget-3-ft")],
-            out: out.path().to_owned(),
-            samples_per_class: 0,
-            notes: BTreeMap::new(),
-            add: true,
-        },
+        &bare_export(
+            vec![shipped.join("resnet20-cifar10-forget-3-ft")],
+            out.path(),
+            true,
+        ),
         &[],
     )
     .unwrap();
@@ -255,13 +263,11 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
     assert!(out.path().join(&added.runs[1].weights).is_file());
     // ... and needs a catalogue to add to.
     let error = export_web(
-        &ExportOptions {
-            runs: vec![shipped.join("resnet20-cifar10-forget-3-ft")],
-            out: lonely.path().to_owned(),
-            samples_per_class: 0,
-            notes: BTreeMap::new(),
-            add: true,
-        },
+        &bare_export(
+            vec![shipped.join("resnet20-cifar10-forget-3-ft")],
+            lonely.path(),
+            true,
+        ),
         &[],
     )
     .unwrap_err();
