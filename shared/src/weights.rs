@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
-use burn::store::{ModuleRecord, RecordError};
-use burn::tensor::{Bytes, Device};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::store::{DTypePolicy, ModuleRecord, RecordError};
+use burn::tensor::{Bytes, DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Classifier, ModelConfig};
@@ -86,6 +86,11 @@ pub struct Versions {
     pub lethe: String,
     /// Burn version.
     pub burn: String,
+    /// The CPU matrix kernels the run's arithmetic used, e.g. `x86-v3 (AVX2, FMA)`: results on
+    /// a CPU are reproducible bit for bit only with the same kernels (AVX-512 sums in another
+    /// order). Written by the trainer for CPU runs; absent for GPU runs and older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_kernels: Option<String>,
 }
 
 impl Default for Versions {
@@ -93,6 +98,7 @@ impl Default for Versions {
         Self {
             lethe: crate::LETHE_VERSION.to_owned(),
             burn: crate::BURN_VERSION.to_owned(),
+            cpu_kernels: None,
         }
     }
 }
@@ -174,7 +180,20 @@ impl Manifest {
     }
 }
 
-/// Serialise a model's parameters to Burnpack bytes.
+/// How a weights file stores its floating-point parameters. Burnpack records each tensor's
+/// dtype and [`decode_model`] casts to the model's f32, so both are read the same way; f16
+/// halves the file (the model then computes in f32 on the f16-rounded values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats: exactly what training produced.
+    #[default]
+    F32,
+    /// 16-bit (IEEE half) floats: each parameter rounded to the nearest half.
+    F16,
+}
+
+/// Serialise a model's parameters to Burnpack bytes (as they are: f32 after training).
 pub fn encode_model(model: &Classifier) -> Result<Vec<u8>, WeightsError> {
     let bytes =
         model
@@ -188,6 +207,43 @@ pub fn encode_model(model: &Classifier) -> Result<Vec<u8>, WeightsError> {
     Ok(bytes.to_vec())
 }
 
+/// Serialise a model of architecture `config` to Burnpack bytes, storing floats at `precision`.
+pub fn encode_model_as(
+    model: &Classifier,
+    config: &ModelConfig,
+    precision: Precision,
+) -> Result<Vec<u8>, WeightsError> {
+    let full = encode_model(model)?;
+    match precision {
+        Precision::F32 => Ok(full),
+        Precision::F16 => {
+            // Cast a model of its own: clones share BatchNorm's running statistics, so casting
+            // a clone would turn the caller's statistics into f16 too.
+            let device = model.devices().into_iter().next().unwrap_or_else(Device::flex);
+            let copy = load_record(full, config, &device, DTypePolicy::FromRecord)?;
+            let bytes = copy
+                .map(&mut CastFloats(DType::F16))
+                .into_record()
+                .into_bytes()
+                .map_err(|error| WeightsError::Corrupt {
+                    path: None,
+                    message: record_message(error),
+                })?;
+            Ok(bytes.to_vec())
+        }
+    }
+}
+
+/// Casts every float parameter (and BatchNorm running statistic) to one dtype.
+struct CastFloats(DType);
+
+impl ModuleMapper for CastFloats {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|tensor| tensor.cast(dtype))
+    }
+}
+
 /// Build `config`'s model on `device` and load Burnpack `bytes` into it.
 ///
 /// Weights of another architecture give [`WeightsError::ArchitectureMismatch`] naming the
@@ -198,12 +254,49 @@ pub fn decode_model(
     config: &ModelConfig,
     device: &Device,
 ) -> Result<Classifier, WeightsError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|error| {
-        WeightsError::Corrupt {
+    // Cast on load: an f16 file (see [`Precision`]) fills the f32 model like an f32 one.
+    load_record(bytes, config, device, DTypePolicy::CastToModule)
+}
+
+/// The precision Burnpack `bytes` of `config`'s model store its floats at: [`Precision::F16`]
+/// when any float parameter is half. Errors as [`decode_model`].
+pub fn stored_precision(
+    bytes: Vec<u8>,
+    config: &ModelConfig,
+    device: &Device,
+) -> Result<Precision, WeightsError> {
+    // Loaded as stored (no cast), the parameters keep the file's dtypes.
+    let model = load_record(bytes, config, device, DTypePolicy::FromRecord)?;
+    let mut finder = FindHalf(false);
+    model.visit(&mut finder);
+    Ok(if finder.0 {
+        Precision::F16
+    } else {
+        Precision::F32
+    })
+}
+
+/// Records whether any float parameter is f16.
+struct FindHalf(bool);
+
+impl ModuleVisitor for FindHalf {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0 |= param.val().dtype() == DType::F16;
+    }
+}
+
+fn load_record(
+    bytes: Vec<u8>,
+    config: &ModelConfig,
+    device: &Device,
+    policy: DTypePolicy,
+) -> Result<Classifier, WeightsError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|error| WeightsError::Corrupt {
             path: None,
             message: record_message(error),
-        }
-    })?;
+        })?
+        .with_dtype_policy(policy);
     config
         .init(device)
         .try_load_record(record)

@@ -11,9 +11,9 @@ use lethe_shared::catalog::{Catalog, SampleSet};
 use lethe_shared::data::{DataSplit, DatasetKind};
 use lethe_shared::image_input::prepare_image;
 use lethe_shared::inference::{logits, softmax};
-use lethe_shared::weights::{self, decode_model};
+use lethe_shared::weights::{self, Precision, decode_model};
 use lethe_tests::{data_dir, manifest_dir};
-use lethe_trainer::web_export::{ExportOptions, export_web, predict};
+use lethe_trainer::web_export::{ExportOptions, F16_AGREEMENT, export_web, predict};
 
 fn static_dir() -> std::path::PathBuf {
     manifest_dir().join("../static")
@@ -181,6 +181,7 @@ fn bare_export(runs: Vec<PathBuf>, out: &Path, add: bool) -> ExportOptions {
         samples_per_class: 0,
         notes: BTreeMap::new(),
         add,
+        precision: Precision::F32,
     }
 }
 
@@ -203,6 +204,7 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
             "a note".to_owned(),
         )]),
         add: false,
+        precision: Precision::F32,
     };
     let catalog = export_web(&options, std::slice::from_ref(&test_set)).unwrap();
     let ids: Vec<&str> = catalog.runs.iter().map(|run| run.id.as_str()).collect();
@@ -272,4 +274,123 @@ fn export_web_writes_a_catalogue_weights_and_samples() {
     )
     .unwrap_err();
     assert!(format!("{error:#}").contains("--add"), "{error:#}");
+}
+
+/// `--f16`: half the bytes, the same architecture, close logits, the agreement with the f32
+/// weights measured and stated; given again from the site itself (no row.json there), a run
+/// keeps its catalogue entry and its note gets one storage clause, not two.
+#[test]
+fn export_web_f16_halves_the_weights_and_measures_the_agreement() {
+    let out = tempfile::tempdir().unwrap();
+    let shipped = static_dir().join("models");
+    let test_set = DatasetKind::Cifar10
+        .load(&data_dir(), DataSplit::Test)
+        .unwrap()
+        .first_n(1000);
+    let run_id = "resnet20-cifar10-forget-3-prunelora";
+    let mut options = bare_export(
+        vec![shipped.join("resnet20-cifar10"), shipped.join(run_id)],
+        out.path(),
+        false,
+    );
+    options.precision = Precision::F16;
+    // The check needs the test set: refused before anything is written.
+    let error = export_web(&options, &[]).unwrap_err();
+    assert!(format!("{error:#}").contains("test set"), "{error:#}");
+    assert!(!out.path().join("models").exists());
+
+    let catalog = export_web(&options, std::slice::from_ref(&test_set)).unwrap();
+    let device = Device::flex();
+    let images: Vec<u8> = (0..32)
+        .flat_map(|index| test_set.image(index).to_vec())
+        .collect();
+    for run in &catalog.runs {
+        let full_bytes = fs::read(shipped.join(&run.id).join("model.bpk")).unwrap();
+        let half_bytes = fs::read(out.path().join(&run.weights)).unwrap();
+        assert_eq!(half_bytes.len() as u64, run.weights_bytes);
+        assert!(
+            half_bytes.len() * 10 < full_bytes.len() * 6,
+            "{}: {} vs {} bytes",
+            run.id,
+            half_bytes.len(),
+            full_bytes.len()
+        );
+        assert_eq!(
+            weights::stored_precision(full_bytes.clone(), &run.model, &device).unwrap(),
+            Precision::F32
+        );
+        let full = decode_model(full_bytes, &run.model, &device).unwrap();
+        let half = decode_model(half_bytes, &run.model, &device).unwrap();
+        let values = |model| -> Vec<f32> {
+            logits(model, &images, DatasetKind::Cifar10, &device)
+                .into_data()
+                .iter::<f32>()
+                .collect()
+        };
+        let (full_logits, half_logits) = (values(&full), values(&half));
+        let largest = full_logits
+            .iter()
+            .zip(&half_logits)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(largest > 0.0 && largest < 0.05, "{}: {largest}", run.id);
+        let agreement = run.metrics[F16_AGREEMENT];
+        assert!(
+            (99.0..=100.0).contains(&agreement),
+            "{}: {agreement}",
+            run.id
+        );
+        assert!(run.note.contains("f16"), "{}", run.note);
+    }
+    let unlearned = catalog.find(run_id).unwrap().clone();
+    assert!(unlearned.metrics.contains_key("unlearning_seconds"));
+
+    // Given again from the site, still as f16: the entry is kept, one storage clause.
+    let mut again = bare_export(
+        vec![out.path().join("models").join(run_id)],
+        out.path(),
+        true,
+    );
+    again.precision = Precision::F16;
+    let catalog = export_web(&again, std::slice::from_ref(&test_set)).unwrap();
+    assert_eq!(catalog.find(run_id), Some(&unlearned));
+    assert_eq!(
+        unlearned.note.matches("f16").count(),
+        1,
+        "{}",
+        unlearned.note
+    );
+    // Without --f16 a file is copied as it is: still f16, and the entry says so.
+    let copied = export_web(
+        &bare_export(
+            vec![out.path().join("models").join(run_id)],
+            out.path(),
+            true,
+        ),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(copied.find(run_id), Some(&unlearned));
+    assert_eq!(
+        weights::stored_precision(
+            fs::read(out.path().join(&unlearned.weights)).unwrap(),
+            &unlearned.model,
+            &device
+        )
+        .unwrap(),
+        Precision::F16
+    );
+    // An f16 file that is not listed: no f32 weights to measure the agreement against.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut lonely = bare_export(
+        vec![
+            shipped.join("resnet20-cifar10"),
+            out.path().join("models").join(run_id),
+        ],
+        elsewhere.path(),
+        false,
+    );
+    lonely.precision = Precision::F16;
+    let error = export_web(&lonely, std::slice::from_ref(&test_set)).unwrap_err();
+    assert!(format!("{error:#}").contains("f16 already"), "{error:#}");
 }

@@ -159,3 +159,29 @@ fn corrupt_or_missing_weights_are_typed_errors() {
         Err(WeightsError::Manifest { .. })
     ));
 }
+
+/// CPU runs record the matrix kernels they ran on; GPU runs and manifests written before the
+/// field existed (every shipped one) have none, and still load.
+#[test]
+fn manifests_record_the_cpu_kernels_of_cpu_runs() {
+    use lethe_trainer::backend::{Backend, cpu_kernels};
+    let cpu = Backend::Cpu.versions();
+    assert_eq!(cpu.cpu_kernels.as_deref(), Some(cpu_kernels()));
+    assert!(!cpu_kernels().is_empty());
+    assert_eq!(Backend::Wgpu.versions().cpu_kernels, None);
+
+    let mut manifest = Manifest::new(Preset::Resnet20.config(DatasetKind::Cifar10), "original", 0);
+    let json = manifest.to_json();
+    assert!(!json.contains("cpu_kernels"), "{json}");
+    assert_eq!(
+        Manifest::from_json(&json, std::path::Path::new("manifest.json")).unwrap(),
+        manifest
+    );
+    manifest.versions = cpu;
+    let json = manifest.to_json();
+    assert!(json.contains(cpu_kernels()), "{json}");
+    assert_eq!(
+        Manifest::from_json(&json, std::path::Path::new("manifest.json")).unwrap(),
+        manifest
+    );
+}

@@ -5,6 +5,7 @@
 
 use burn::tensor::Device;
 use clap::ValueEnum;
+use lethe_shared::weights::Versions;
 use serde::{Deserialize, Serialize};
 
 /// A compute backend.
@@ -47,6 +48,15 @@ impl Backend {
         }
     }
 
+    /// The versions to record with a run on this backend: Lethe's and Burn's, and for the CPU
+    /// the matrix kernels in use ([`cpu_kernels`]).
+    pub fn versions(self) -> Versions {
+        Versions {
+            cpu_kernels: (self == Backend::Cpu).then(|| cpu_kernels().to_owned()),
+            ..Versions::default()
+        }
+    }
+
     /// The same device with autodiff, for training.
     pub fn training_device(self) -> anyhow::Result<Device> {
         Ok(self.device()?.autodiff())
@@ -58,5 +68,29 @@ impl Backend {
             Backend::Wgpu => "wgpu",
             Backend::Cuda => "cuda",
         }
+    }
+}
+
+/// The widest matrix kernels the CPU backend uses on this machine: burn-flex's `gemm` picks them
+/// at run time from what the CPU offers, and AVX-512 only when built with `--features avx512`.
+pub fn cpu_kernels() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if cfg!(feature = "avx512") && std::arch::is_x86_feature_detected!("avx512f") {
+            return "x86-v4 (AVX-512)";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return "x86-v3 (AVX2, FMA)";
+        }
+        "x86-64 baseline (SSE2)"
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        "aarch64 (NEON)"
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        std::env::consts::ARCH
     }
 }

@@ -401,7 +401,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         None => {
             let run_config = RunConfig {
                 train: config.clone(),
-                versions: Versions::default(),
+                versions: config.backend.versions(),
             };
             write_atomic(
                 &config_path,
@@ -555,6 +555,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         "original"
     };
     let mut manifest = Manifest::new(model_config, method, config.seed);
+    manifest.versions = config.backend.versions();
     manifest.forgotten_classes = forgotten_classes;
     manifest
         .metrics

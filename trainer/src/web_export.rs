@@ -14,7 +14,7 @@ use lethe_shared::data::{DatasetKind, ImageDataset};
 use lethe_shared::image_input::{encode_png, prepare_image};
 use lethe_shared::inference::{logits, softmax, top_k};
 use lethe_shared::model::ModelConfig;
-use lethe_shared::weights::{self, Manifest};
+use lethe_shared::weights::{self, Manifest, Precision};
 use serde::Serialize;
 
 use crate::unlearn::MethodKind;
@@ -108,6 +108,23 @@ pub struct ExportOptions {
     /// with the same id is replaced); their originals may be among the listed runs. Without it
     /// the catalogue holds exactly the given runs.
     pub add: bool,
+    /// How the given runs' weights are stored in `out`. With [`Precision::F16`] the files are
+    /// re-encoded at half the size, and each run's f16 copy is checked against the measured f32
+    /// model on its dataset's full test set (`test_sets`): the share of images given the same
+    /// class is recorded as the `f16_agreement` metric and stated in the run's note.
+    pub precision: Precision,
+}
+
+/// The catalogue metric holding, for a run stored as f16, the share (%) of test images the f16
+/// weights classify as the f32 weights whose metrics the catalogue reports.
+pub const F16_AGREEMENT: &str = "f16_agreement";
+
+/// The weights a run's directory in `out/models/` receives.
+enum WeightsCopy<'a> {
+    /// The run's own file, byte for byte.
+    File(&'a Path),
+    /// Re-encoded bytes (f16).
+    Encoded(Vec<u8>),
 }
 
 /// Copy each run's weights and manifest to `out/models/<id>/`, write `out/models/index.json`
@@ -156,9 +173,32 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
     let mut runs = Vec::new();
     let mut copies = Vec::new();
     for (dir, weights_file, manifest_file, manifest, row) in &loaded {
+        let (copy, weights_bytes, agreement) = match options.precision {
+            Precision::F32 => {
+                let bytes = fs::metadata(weights_file)
+                    .with_context(|| format!("reading {}", weights_file.display()))?
+                    .len();
+                (WeightsCopy::File(weights_file.as_path()), bytes, None)
+            }
+            Precision::F16 => {
+                let test_set = test_sets
+                    .iter()
+                    .find(|set| set.kind == manifest.model.dataset)
+                    .with_context(|| {
+                        format!(
+                            "checking the f16 weights of {} needs the {} test set",
+                            dir.display(),
+                            manifest.model.dataset
+                        )
+                    })?;
+                let (bytes, measured) = encode_f16(weights_file, manifest, test_set)?;
+                let size = bytes.len() as u64;
+                (WeightsCopy::Encoded(bytes), size, Some(measured))
+            }
+        };
         let run = if manifest.forgotten_classes.is_empty() {
             let id = original_id(dir, manifest);
-            catalog_run(id, None, manifest, row.as_ref(), weights_file)?
+            catalog_run(id, None, manifest, row.as_ref(), weights_bytes)?
         } else {
             let matching: Vec<&String> = originals
                 .iter()
@@ -189,13 +229,46 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
                 classes.join("-"),
                 manifest.method
             );
-            catalog_run(id, Some(original), manifest, row.as_ref(), weights_file)?
+            catalog_run(id, Some(original), manifest, row.as_ref(), weights_bytes)?
         };
         let mut run = run;
+        // A shipped run given again (e.g. `--run static/models/<id>` to store it as f16) has no
+        // row.json beside it: what the catalogue knew about it stays.
+        if row.is_none()
+            && let Some(listed) = existing.find(&run.id)
+        {
+            run.metrics = listed.metrics.clone();
+            run.note = listed.note.clone();
+        }
         if let Some(extra) = options.notes.get(&run.id) {
             run.note = format!("{}; {extra}", run.note);
         }
-        copies.push((weights_file, manifest_file, run.id.clone()));
+        // `agreement`: `Some(Some(x))` re-encoded now, `Some(None)` f16 already (what the
+        // catalogue measured when it was re-encoded stays), `None` copied as it is.
+        if let Some(measured) = agreement {
+            let listed = existing
+                .find(&run.id)
+                .and_then(|listed| listed.metrics.get(F16_AGREEMENT).copied());
+            let Some(agreement) = measured.or(listed) else {
+                bail!(
+                    "{} is stored as f16 already and is not a listed run: its agreement with the f32 weights cannot be measured",
+                    dir.display()
+                );
+            };
+            run.metrics.insert(F16_AGREEMENT.to_owned(), agreement);
+            // The storage clause is rewritten, not stacked, when a run is given again.
+            let mut parts: Vec<&str> = run
+                .note
+                .split("; ")
+                .filter(|part| !part.starts_with(F16_NOTE))
+                .collect();
+            let clause = format!(
+                "{F16_NOTE}: the same class as the measured f32 model for {agreement:.2} % of the test images"
+            );
+            parts.push(&clause);
+            run.note = parts.join("; ");
+        }
+        copies.push((copy, manifest_file, run.id.clone()));
         runs.push(run);
     }
     // With `add`, the listed runs that were not given again stay.
@@ -237,10 +310,15 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         Vec::new()
     };
 
-    for (weights_file, manifest_file, id) in &copies {
+    for (weights, manifest_file, id) in &copies {
         let target = models_dir.join(id);
         fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
-        copy_unless_same(weights_file, &target.join("model.bpk"))?;
+        match weights {
+            WeightsCopy::File(file) => copy_unless_same(file, &target.join("model.bpk"))?,
+            WeightsCopy::Encoded(bytes) => {
+                weights::write_atomic(&target.join("model.bpk"), bytes)?;
+            }
+        }
         copy_unless_same(manifest_file, &target.join("manifest.json"))?;
     }
     weights::write_atomic(&models_dir.join("index.json"), catalog.to_json().as_bytes())?;
@@ -276,16 +354,50 @@ fn read_row(dir: &Path) -> anyhow::Result<Option<MethodRow>> {
     Ok(Some(row))
 }
 
+/// How an f16 run's note says so.
+const F16_NOTE: &str = "weights stored as f16";
+
+/// The run's weights re-encoded as f16, and the share (%) of `test_set` images the f16 copy
+/// gives the same class as the f32 weights (Lethe's inference path, on the CPU); `None` when
+/// the file is f16 already (then there are no f32 weights here to compare with).
+fn encode_f16(
+    weights_file: &Path,
+    manifest: &Manifest,
+    test_set: &ImageDataset,
+) -> anyhow::Result<(Vec<u8>, Option<f64>)> {
+    let device = Device::flex();
+    let bytes =
+        fs::read(weights_file).with_context(|| format!("reading {}", weights_file.display()))?;
+    let source_bytes = bytes.len();
+    if weights::stored_precision(bytes.clone(), &manifest.model, &device)? == Precision::F16 {
+        return Ok((bytes, None));
+    }
+    let full = weights::decode_model(bytes, &manifest.model, &device)
+        .with_context(|| format!("loading {}", weights_file.display()))?;
+    let half_bytes = weights::encode_model_as(&full, &manifest.model, Precision::F16)?;
+    let half = weights::decode_model(half_bytes.clone(), &manifest.model, &device)
+        .context("reading back the f16 weights")?;
+    let indices: Vec<usize> = (0..test_set.len()).collect();
+    let expected = crate::eval::predict(&full, test_set, &indices, 500, &device);
+    let got = crate::eval::predict(&half, test_set, &indices, 500, &device);
+    let same = expected.iter().zip(&got).filter(|(a, b)| a == b).count();
+    let agreement = 100.0 * same as f64 / indices.len().max(1) as f64;
+    tracing::info!(
+        "{}: f16 weights {source_bytes} → {} bytes, the same class for {agreement:.2} % of {} test images",
+        weights_file.display(),
+        half_bytes.len(),
+        indices.len()
+    );
+    Ok((half_bytes, Some(agreement)))
+}
+
 fn catalog_run(
     id: String,
     original: Option<String>,
     manifest: &Manifest,
     row: Option<&MethodRow>,
-    weights_file: &Path,
+    weights_bytes: u64,
 ) -> anyhow::Result<CatalogRun> {
-    let weights_bytes = fs::metadata(weights_file)
-        .with_context(|| format!("reading {}", weights_file.display()))?
-        .len();
     let mut metrics: BTreeMap<String, f64> = manifest.metrics.clone();
     let method_name = if original.is_none() {
         String::from("Original")

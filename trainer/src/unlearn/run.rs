@@ -54,6 +54,8 @@ struct Session {
     split: UnlearningSplit,
     device: Device,
     training_device: Device,
+    /// Recorded with every artifact (with the CPU kernels in use on the CPU backend).
+    versions: Versions,
 }
 
 impl Session {
@@ -105,6 +107,7 @@ impl Session {
             split,
             device,
             training_device,
+            versions: config.backend.versions(),
         })
     }
 
@@ -226,6 +229,7 @@ impl Session {
             config.seed,
         );
         manifest.forgotten_classes = self.split.forgotten_classes.clone();
+        manifest.versions = self.versions.clone();
         manifest.metrics = [
             ("ua", metrics.ua),
             ("mia_efficacy", metrics.mia_efficacy),
@@ -246,7 +250,7 @@ impl Session {
         }
         write_json(
             &dir.join("config.json"),
-            &serde_json::json!({ "unlearn": config, "versions": Versions::default(), "history": output.history }),
+            &serde_json::json!({ "unlearn": config, "versions": self.versions, "history": output.history }),
         )?;
         write_json(&dir.join("row.json"), &row)?;
         print_summary(&row);
@@ -302,6 +306,7 @@ impl Session {
             .fold(0.0, f64::max);
         let mut manifest = Manifest::new(slim_config, config.method.name(), config.seed);
         manifest.forgotten_classes = self.split.forgotten_classes.clone();
+        manifest.versions = self.versions.clone();
         manifest.config = serde_json::to_value(config)?;
         weights::save_run(&dir.join("slim"), &slim_model, &manifest)?;
         let summary = SlimSummary {
@@ -360,7 +365,7 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
         rows: vec![method.row.clone()],
         failures: Vec::new(),
         class_names: session.manifest.class_names.clone(),
-        versions: Versions::default(),
+        versions: session.versions.clone(),
         command: options.command.clone(),
     };
     write_report(&options.out, &report, &session, &[&original, &method])?;
@@ -447,7 +452,7 @@ fn write_comparison(
         rows: measured.iter().map(|m| m.row.clone()).collect(),
         failures: failures.to_vec(),
         class_names: session.manifest.class_names.clone(),
-        versions: Versions::default(),
+        versions: session.versions.clone(),
         command: options.command.clone(),
     };
     let mut all: Vec<&Measured> = vec![original, retrain];
