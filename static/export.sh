@@ -34,3 +34,13 @@ if [ "$step" = all ] || [ "$step" = 2 ]; then
   "$L" export-web --add --run runs/compare-c3/prune-ft --out static --samples-per-class 0 "${data[@]}" \
     --note "resnet20-cifar10-forget-3-prune-ft=RTE measured on cores shared with builds and browser tests (an upper bound)"
 fi
+
+# 3. LoRA on the full split, and every unlearned run re-stored as f16 (2026-12-02): each run is
+#    given again from static/models/ itself (its catalogue entry stays) with --f16, which checks
+#    the f16 copy against the f32 weights on the full test set.
+if [ "$step" = all ] || [ "$step" = 3 ]; then
+  shipped=$(python3 -c 'import json; print(" ".join("--run static/models/" + r["id"] for r in json.load(open("static/models/index.json"))["runs"] if r.get("original")))')
+  # shellcheck disable=SC2086
+  "$L" export-web --add --f16 $shipped --run runs/compare-c3/lora --out static --samples-per-class 0 "${data[@]}" \
+    --note "resnet20-cifar10-forget-3-lora=RTE measured on cores shared with builds during its first epoch (an upper bound)"
+fi
