@@ -44,3 +44,12 @@ if [ "$step" = all ] || [ "$step" = 3 ]; then
   "$L" export-web --add --f16 $shipped --run runs/compare-c3/lora --out static --samples-per-class 0 "${data[@]}" \
     --note "resnet20-cifar10-forget-3-lora=RTE measured on cores shared with builds during its first epoch (an upper bound)"
 fi
+
+# 4. The other methods on vit-tiny for "cat", short runs, as f16 (2026-12-02).
+if [ "$step" = all ] || [ "$step" = 4 ]; then
+  vit=()
+  for m in prune-ft lora rfa ga; do
+    vit+=(--run runs/vit-c3-$m --note "vit-tiny-cifar10-forget-3-$m=a short run: RA is measured on those 9,000 images; no ViT Retrain shipped yet")
+  done
+  "$L" export-web --add --f16 "${vit[@]}" --out static --samples-per-class 0 "${data[@]}"
+fi
