@@ -219,7 +219,11 @@ pub fn encode_model_as(
         Precision::F16 => {
             // Cast a model of its own: clones share BatchNorm's running statistics, so casting
             // a clone would turn the caller's statistics into f16 too.
-            let device = model.devices().into_iter().next().unwrap_or_else(Device::flex);
+            let device = model
+                .devices()
+                .into_iter()
+                .next()
+                .unwrap_or_else(Device::flex);
             let copy = load_record(full, config, &device, DTypePolicy::FromRecord)?;
             let bytes = copy
                 .map(&mut CastFloats(DType::F16))
