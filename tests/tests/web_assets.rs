@@ -287,9 +287,19 @@ fn export_web_f16_halves_the_weights_and_measures_the_agreement() {
         .load(&data_dir(), DataSplit::Test)
         .unwrap()
         .first_n(1000);
-    let run_id = "resnet20-cifar10-forget-3-prunelora";
+    // f32 sources: the shipped original, and the LoRA run kept in f32 under docs/results/
+    // (the shipped unlearned runs are f16 already).
+    let run_id = "resnet20-cifar10-forget-3-lora";
+    let lora_run = manifest_dir().join("../docs/results/resnet20-forget-cat/lora");
+    let source = |id: &str| {
+        if id == run_id {
+            lora_run.clone()
+        } else {
+            shipped.join(id)
+        }
+    };
     let mut options = bare_export(
-        vec![shipped.join("resnet20-cifar10"), shipped.join(run_id)],
+        vec![shipped.join("resnet20-cifar10"), lora_run.clone()],
         out.path(),
         false,
     );
@@ -305,7 +315,7 @@ fn export_web_f16_halves_the_weights_and_measures_the_agreement() {
         .flat_map(|index| test_set.image(index).to_vec())
         .collect();
     for run in &catalog.runs {
-        let full_bytes = fs::read(shipped.join(&run.id).join("model.bpk")).unwrap();
+        let full_bytes = fs::read(source(&run.id).join("model.bpk")).unwrap();
         let half_bytes = fs::read(out.path().join(&run.weights)).unwrap();
         assert_eq!(half_bytes.len() as u64, run.weights_bytes);
         assert!(
