@@ -225,15 +225,7 @@ pub fn encode_model_as(
                 .next()
                 .unwrap_or_else(Device::flex);
             let copy = load_record(full, config, &device, DTypePolicy::FromRecord)?;
-            let bytes = copy
-                .map(&mut CastFloats(DType::F16))
-                .into_record()
-                .into_bytes()
-                .map_err(|error| WeightsError::Corrupt {
-                    path: None,
-                    message: record_message(error),
-                })?;
-            Ok(bytes.to_vec())
+            encode_model(&copy.map(&mut CastFloats(DType::F16)))
         }
     }
 }
