@@ -38,6 +38,7 @@ fn regenerate(manifest: &Manifest, original: &Path) -> Vec<(String, f64, f64)> {
         retrain: None,
         slim: false,
         command: "cargo test --test reproduce".into(),
+        pause_after: None,
     };
     let report = forget(config, &options).unwrap_or_else(|error| panic!("{error:#}"));
     let row = report.rows.first().or(report.retrain.as_ref()).unwrap();

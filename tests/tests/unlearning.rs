@@ -24,6 +24,7 @@ fn options(out: PathBuf) -> RunOptions {
         retrain: None,
         slim: false,
         command: "cargo test".into(),
+        pause_after: None,
     }
 }
 
@@ -228,4 +229,147 @@ fn bad_requests_fail_clearly_and_write_nothing() {
     )
     .unwrap_err();
     assert!(format!("{error:#}").contains("not-a-model"), "{error:#}");
+}
+
+/// Every float parameter of the run in `dir`, in visiting order.
+fn flat_parameters(dir: &std::path::Path) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &burn::module::Param<burn::tensor::Tensor<D>>,
+        ) {
+            self.0.extend(param.val().into_data().iter::<f32>());
+        }
+    }
+    let device = burn::tensor::Device::flex();
+    let (_, model) = lethe_shared::weights::load_run(dir, &device).unwrap();
+    let mut collect = Collect(Vec::new());
+    burn::module::Module::visit(&model, &mut collect);
+    collect.0
+}
+
+fn run_config(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
+}
+
+/// Run `config` in one go, and again stopped after every epoch (`--pause-after 1`) and resumed
+/// by the same call: the resumed run must end with the same weights and metrics, and report the
+/// wall time of all its processes.
+fn check_pause_and_resume(config: UnlearnConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let method = config.method;
+    let straight = dir.path().join("straight");
+    let reference = forget(config.clone(), &options(straight.clone()))
+        .unwrap_or_else(|error| panic!("{method}: {error:#}"));
+    assert!(
+        !straight.join("train").exists(),
+        "{method}: a finished run keeps no checkpoint"
+    );
+
+    let paused = dir.path().join("paused");
+    let pausing = RunOptions {
+        pause_after: Some(1),
+        ..options(paused.clone())
+    };
+    for completed in 1..=2 {
+        let error = forget(config.clone(), &pausing).unwrap_err();
+        assert!(lethe_trainer::unlearn::run::is_pause(&error), "{error:#}");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains(&format!("paused after epoch {completed}/3"))
+                && message.contains("run the same command again"),
+            "{message}"
+        );
+        assert!(
+            !paused.join("model.bpk").exists(),
+            "a paused run wrote weights"
+        );
+        let state: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(paused.join("train/loop-checkpoint/state.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(state["completed_epochs"], completed);
+    }
+    // The last epoch: nothing left to pause before, so it finishes.
+    let resumed = forget(config, &pausing).unwrap_or_else(|error| panic!("{error:#}"));
+    assert!(
+        !paused.join("train").exists(),
+        "the checkpoint outlived the run"
+    );
+
+    let (expected, got) = (&reference.rows[0], &resumed.rows[0]);
+    assert_eq!(got.epochs, 3);
+    assert_eq!(
+        got.metrics.per_class_test_accuracy, expected.metrics.per_class_test_accuracy,
+        "{method}"
+    );
+    assert_eq!(got.metrics.ua, expected.metrics.ua, "{method}");
+    assert_eq!(got.metrics.ra, expected.metrics.ra, "{method}");
+    let (a, b) = (flat_parameters(&straight), flat_parameters(&paused));
+    assert_eq!(a.len(), b.len());
+    let largest = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        largest <= 1e-5,
+        "{method}: weights differ by up to {largest}"
+    );
+
+    let recorded = run_config(&paused);
+    assert_eq!(recorded["resumed"]["processes"], 3, "{recorded}");
+    assert_eq!(recorded["history"].as_array().unwrap().len(), 3);
+    // Three processes' epochs, each timed: the total covers them all.
+    let epoch_seconds: f64 = recorded["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|epoch| epoch["seconds"].as_f64().unwrap())
+        .sum();
+    assert!(
+        got.seconds >= epoch_seconds,
+        "{} < {epoch_seconds}",
+        got.seconds
+    );
+}
+
+#[test]
+fn salun_paused_after_each_epoch_resumes_to_the_same_model() {
+    // SGD momentum state, a saliency mask keyed by θ_o's parameter ids, random relabelling.
+    let mut config = quick_config(MethodKind::Salun);
+    config.epochs = Some(3);
+    check_pause_and_resume(config);
+}
+
+#[test]
+fn prunelora_paused_after_each_epoch_resumes_to_the_same_model() {
+    // Adam state of freshly attached adapters, the pruning mask. No adapter dropout: its random
+    // draws are the one thing a resume does not replay.
+    let mut config = quick_config(MethodKind::Prunelora);
+    config.epochs = Some(3);
+    config.lora_dropout = 0.0;
+    config.mask = Some(lethe_shared::adapt::prune::MaskMode::Keep);
+    check_pause_and_resume(config);
+}
+
+#[test]
+fn a_checkpoint_of_another_run_is_not_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut config = quick_config(MethodKind::Ft);
+    config.epochs = Some(2);
+    let pausing = RunOptions {
+        pause_after: Some(1),
+        ..options(out.clone())
+    };
+    let error = forget(config.clone(), &pausing).unwrap_err();
+    assert!(lethe_trainer::unlearn::run::is_pause(&error), "{error:#}");
+    // Another seed: the checkpoint does not belong to this run, which starts from scratch.
+    config.seed = 1;
+    forget(config, &options(out.clone())).unwrap_or_else(|error| panic!("{error:#}"));
+    let recorded = run_config(&out);
+    assert!(recorded.get("resumed").is_none(), "{recorded}");
+    assert_eq!(recorded["unlearn"]["seed"], 1);
 }

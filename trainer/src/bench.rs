@@ -323,6 +323,7 @@ fn epoch_row(options: &BenchOptions, preset: Preset, op: BenchOp) -> anyhow::Res
             retrain: None,
             slim: false,
             command: format!("lethe bench --op {}", op.name()),
+            pause_after: None,
         };
         let report = forget(config, &run_options)?;
         let row = report

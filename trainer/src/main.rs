@@ -236,6 +236,11 @@ struct UnlearnArgs {
     /// Hide progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Stop after this many epochs of this invocation, keeping the per-epoch checkpoint in
+    /// <out>/train/loop-checkpoint (every method but Retrain, which always checkpoints, and RFA);
+    /// the same command run again continues the run. Runs killed mid-way resume the same way.
+    #[arg(long, value_name = "EPOCHS", value_parser = clap::value_parser!(u64).range(1..))]
+    pause_after: Option<u64>,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -394,14 +399,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 slim: args.slim,
                 ..options
             };
-            unlearn::run::forget(config, &options)?;
-            Ok(())
+            paused_is_success(unlearn::run::forget(config, &options).map(drop))
         }
         Command::Compare(args) => {
             let methods = parse_methods(&args.methods)?;
             let (config, options) = unlearn_setup(MethodKind::Retrain, &args.unlearn)?;
-            unlearn::run::compare(config, &methods, args.epochs, &options)?;
-            Ok(())
+            paused_is_success(
+                unlearn::run::compare(config, &methods, args.epochs, &options).map(drop),
+            )
         }
         Command::Predict(args) => predict_command(args),
         Command::ExportWeb(args) => export_web_command(args),
@@ -520,8 +525,21 @@ fn unlearn_setup(
         retrain: args.retrain.clone(),
         slim: false,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        pause_after: args.pause_after.map(|epochs| epochs as usize),
     };
     Ok((config, options))
+}
+
+/// A run that stopped after `--pause-after` epochs did what was asked: say how to continue it,
+/// and exit with success.
+fn paused_is_success(result: anyhow::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(error) if unlearn::run::is_pause(&error) => {
+            println!("{error:#}");
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 fn train_command(args: TrainArgs) -> anyhow::Result<()> {

@@ -607,7 +607,12 @@ fn save_checkpoint(
 ) -> anyhow::Result<()> {
     let weights_name = format!("epoch-{completed_epochs:04}.bpk");
     let optimizer_name = format!("epoch-{completed_epochs:04}.optim");
-    write_atomic(&dir.join(&weights_name), &weights::encode_model(model)?)?;
+    // `valid()` syncs BatchNorm's running statistics first (a record of the training model
+    // misses their last update: Burn's RunningState lags one update until synced).
+    write_atomic(
+        &dir.join(&weights_name),
+        &weights::encode_model(&model.valid())?,
+    )?;
     let optimizer_bytes = optimizer
         .into_bytes()
         .map_err(|error| anyhow::anyhow!("serialising the optimizer state: {error}"))?;

@@ -55,6 +55,7 @@ pub(crate) fn fine_tune_on_retain(
         secondary: None,
         optimizer: retain_optimizer(),
         learning_rate: &|_| learning_rate,
+        resumable: true,
     };
     train_loop(
         context,

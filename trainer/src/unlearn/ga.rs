@@ -32,6 +32,7 @@ impl UnlearningMethod for GradientAscent {
             secondary: None,
             optimizer: SgdConfig::new().init(),
             learning_rate: &|_| learning_rate,
+            resumable: true,
         };
         let (model, history) = train_loop(
             context,

@@ -8,6 +8,7 @@
 //! method is one file plus one arm in [`MethodKind::method`].
 
 mod adapters;
+pub mod checkpoint;
 pub mod ft;
 pub mod ga;
 pub mod l1_sparse;
@@ -22,6 +23,7 @@ pub mod rl;
 pub mod run;
 pub mod salun;
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -48,6 +50,7 @@ use crate::eval::label_tensor;
 use crate::train::progress_bar;
 
 pub use adapters::{LoraTargets, lora_patterns, prune_patterns};
+use checkpoint::{LoopCheckpoint, LoopState, Resumed};
 pub use lethe_shared::adapt::prunelora::cross_entropy;
 
 /// Errors of an unlearning run.
@@ -86,6 +89,30 @@ pub enum UnlearnError {
     /// Retraining from scratch failed.
     #[error("retraining: {0:#}")]
     Retrain(anyhow::Error),
+    /// A per-epoch checkpoint could not be written or read.
+    #[error("checkpoint {}: {message}", dir.display())]
+    Checkpoint {
+        /// The checkpoint directory.
+        dir: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The run stopped after `--pause-after` epochs, as asked; its checkpoint is kept.
+    #[error(
+        "{method} paused after epoch {completed}/{total} (--pause-after); its checkpoint is in \
+         {}: run the same command again to continue",
+        checkpoint.display()
+    )]
+    Paused {
+        /// Method name.
+        method: &'static str,
+        /// Epochs completed.
+        completed: usize,
+        /// Epochs of the whole run.
+        total: usize,
+        /// The checkpoint directory.
+        checkpoint: PathBuf,
+    },
 }
 
 /// The unlearning methods of spec §3.
@@ -375,6 +402,9 @@ pub struct UnlearnContext<'a> {
     /// The original model θ_o, encoded (every method decodes its own copy: BatchNorm running
     /// statistics are shared between clones, so θ_o itself is never trained).
     pub original_bytes: &'a [u8],
+    /// SHA-256 of θ_o's weights file, naming the original a checkpoint belongs to. (Not of
+    /// `original_bytes`: re-encoding gives BatchNorm's running statistics fresh ids each time.)
+    pub original_sha256: &'a str,
     /// Its architecture.
     pub model_config: &'a ModelConfig,
     /// The training set (D_r and D_f index into it).
@@ -391,6 +421,13 @@ pub struct UnlearnContext<'a> {
     pub work_dir: PathBuf,
     /// Show progress bars.
     pub progress: bool,
+    /// When this process started the method (for the wall time a checkpoint records).
+    pub started: Instant,
+    /// Stop (with [`UnlearnError::Paused`]) after this many epochs of this process, keeping
+    /// the checkpoint; `None` runs to the end.
+    pub pause_after: Option<usize>,
+    /// Set by [`train_loop`] when it resumed from a checkpoint of earlier processes.
+    pub resumed: Cell<Option<Resumed>>,
 }
 
 impl UnlearnContext<'_> {
@@ -525,6 +562,77 @@ pub struct LoopPlan<'a> {
     pub optimizer: ModuleOptimizer,
     /// Learning rate at a fraction of training done, in [0, 1).
     pub learning_rate: &'a dyn Fn(f64) -> f64,
+    /// Checkpoint every epoch and resume from a checkpoint of this run. Only for a loss and
+    /// hook without state of their own: the loop replays its batch order, nothing else.
+    pub resumable: bool,
+}
+
+/// The batches of [`train_loop`], epoch after epoch, from one seeded generator: the primary
+/// stream reshuffled every epoch, the secondary one cycled (reshuffled whenever it wraps round).
+/// Drawing is cheap and deterministic, so a resumed run replays the epochs it skips and goes on
+/// with exactly the batches an uninterrupted run would see.
+pub struct BatchOrder {
+    rng: StdRng,
+    primary: Vec<Sample>,
+    secondary: Vec<Sample>,
+    secondary_position: usize,
+    batch_size: usize,
+}
+
+/// One step's samples: a primary batch and, with a secondary stream, its companion batch.
+pub type StepSamples = (Vec<Sample>, Option<Vec<Sample>>);
+
+impl BatchOrder {
+    /// The order of `primary` (and `secondary`) in batches of `batch_size`, seeded by `seed`.
+    pub fn new(
+        seed: u64,
+        primary: Vec<Sample>,
+        secondary: Option<Vec<Sample>>,
+        batch_size: usize,
+    ) -> Self {
+        Self {
+            rng: StdRng::seed_from_u64(seed ^ 0x5EED_u64),
+            primary,
+            secondary: secondary.unwrap_or_default(),
+            secondary_position: 0,
+            batch_size: batch_size.max(1),
+        }
+    }
+
+    /// Steps per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.primary.len().div_ceil(self.batch_size)
+    }
+
+    /// The next epoch's steps.
+    pub fn next_epoch(&mut self) -> Vec<StepSamples> {
+        let Self {
+            rng,
+            primary,
+            secondary,
+            secondary_position,
+            batch_size,
+        } = self;
+        primary.shuffle(rng);
+        primary
+            .chunks(*batch_size)
+            .map(|chunk| {
+                if secondary.is_empty() {
+                    return (chunk.to_vec(), None);
+                }
+                let wanted = (*batch_size).min(secondary.len());
+                let mut picked = Vec::with_capacity(wanted);
+                while picked.len() < wanted {
+                    if *secondary_position == 0 {
+                        secondary.shuffle(rng);
+                    }
+                    picked.push(secondary[*secondary_position]);
+                    *secondary_position = (*secondary_position + 1) % secondary.len();
+                }
+                (chunk.to_vec(), Some(picked))
+            })
+            .collect()
+    }
 }
 
 /// The loss of one step: (model, primary batch, secondary batch, share of training done).
@@ -534,7 +642,9 @@ pub type AfterStep<'a> = dyn FnMut(Classifier) -> Result<Classifier, UnlearnErro
 
 /// The shared mini-batch loop: shuffle, batch, loss, backward, step, after-step hook; a progress
 /// bar per epoch and a log line after it; stops with [`UnlearnError::Diverged`] on a non-finite
-/// loss.
+/// loss. A resumable plan checkpoints after every epoch but the last ([`checkpoint`]) and starts
+/// from a checkpoint of the same run when there is one; with `context.pause_after` it stops
+/// with [`UnlearnError::Paused`] after that many epochs.
 pub fn train_loop(
     context: &UnlearnContext<'_>,
     mut model: Classifier,
@@ -544,14 +654,55 @@ pub fn train_loop(
 ) -> Result<(Classifier, Vec<EpochLog>), UnlearnError> {
     let batch_size = context.config.batch_size;
     let device = &context.training_device;
-    let steps_per_epoch = plan.primary.len().div_ceil(batch_size);
+    let mut order = BatchOrder::new(
+        context.config.seed,
+        std::mem::take(&mut plan.primary),
+        plan.secondary.take(),
+        batch_size,
+    );
+    let steps_per_epoch = order.steps_per_epoch();
     let total_steps = (steps_per_epoch * plan.epochs).max(1);
-    let mut rng = StdRng::seed_from_u64(context.config.seed ^ 0x5EED_u64);
-    let mut secondary_order: Vec<Sample> = plan.secondary.clone().unwrap_or_default();
-    let mut secondary_position = 0usize;
+    let checkpoint = LoopCheckpoint::in_work_dir(&context.work_dir);
+    let original_sha256 = context.original_sha256;
     let mut history = Vec::with_capacity(plan.epochs);
-    for epoch in 0..plan.epochs {
-        plan.primary.shuffle(&mut rng);
+    let mut first_epoch = 0;
+    if plan.resumable
+        && let Some(state) = checkpoint.read()?
+    {
+        if state.belongs_to(context.config, original_sha256) && state.completed_epochs < plan.epochs
+        {
+            (model, plan.optimizer) = checkpoint.restore(&state, model, plan.optimizer)?;
+            for _ in 0..state.completed_epochs {
+                order.next_epoch();
+            }
+            tracing::info!(
+                "{}: resuming after epoch {}/{} from {} ({:.0} s so far)",
+                plan.method,
+                state.completed_epochs,
+                plan.epochs,
+                checkpoint.dir().display(),
+                state.seconds
+            );
+            context.resumed.set(Some(Resumed {
+                completed_epochs: state.completed_epochs,
+                seconds: state.seconds,
+                peak_rss_mib: state.peak_rss_mib,
+                resumes: state.resumes,
+            }));
+            first_epoch = state.completed_epochs;
+            history = state.history;
+        } else {
+            tracing::warn!(
+                "{}: {} holds a checkpoint of another run (configuration or original model \
+                 differ); starting from scratch",
+                plan.method,
+                checkpoint.dir().display()
+            );
+            checkpoint.remove();
+        }
+    }
+    for epoch in first_epoch..plan.epochs {
+        let steps = order.next_epoch();
         let progress = progress_bar(
             context.progress,
             steps_per_epoch as u64,
@@ -559,21 +710,11 @@ pub fn train_loop(
         );
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
-        for (step, chunk) in plan.primary.chunks(batch_size).enumerate() {
-            let batch = Batch::new(context.train_set, chunk, device);
-            let secondary = if secondary_order.is_empty() {
-                None
-            } else {
-                let mut picked = Vec::with_capacity(batch_size);
-                while picked.len() < batch_size.min(secondary_order.len()) {
-                    if secondary_position == 0 {
-                        secondary_order.shuffle(&mut rng);
-                    }
-                    picked.push(secondary_order[secondary_position]);
-                    secondary_position = (secondary_position + 1) % secondary_order.len();
-                }
-                Some(Batch::new(context.train_set, &picked, device))
-            };
+        for (step, (primary, secondary)) in steps.iter().enumerate() {
+            let batch = Batch::new(context.train_set, primary, device);
+            let secondary = secondary
+                .as_ref()
+                .map(|picked| Batch::new(context.train_set, picked, device));
             let done = (epoch * steps_per_epoch + step) as f64 / total_steps as f64;
             let loss = loss_fn(&model, &batch, secondary.as_ref(), done);
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
@@ -588,8 +729,8 @@ pub fn train_loop(
             }
             model = optimizer_step(&mut plan.optimizer, (plan.learning_rate)(done), model, loss);
             model = after_step(model)?;
-            loss_sum += loss_value * chunk.len() as f64;
-            seen += chunk.len();
+            loss_sum += loss_value * primary.len() as f64;
+            seen += primary.len();
             progress.set_message(format!("loss {:.4}", loss_sum / seen as f64));
             progress.inc(1);
         }
@@ -608,6 +749,38 @@ pub fn train_loop(
             record.seconds
         );
         history.push(record);
+        let completed = epoch + 1;
+        if plan.resumable && completed < plan.epochs {
+            let earlier = context.resumed.get();
+            let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
+                .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+                .into_iter()
+                .chain(earlier.and_then(|resumed| resumed.peak_rss_mib))
+                .reduce(f64::max);
+            let state = LoopState::new(
+                context.config,
+                original_sha256,
+                completed,
+                plan.epochs,
+                history.clone(),
+                earlier.map_or(0.0, |resumed| resumed.seconds)
+                    + context.started.elapsed().as_secs_f64(),
+                peak_rss_mib,
+                earlier.map_or(0, |resumed| resumed.resumes + 1),
+            );
+            checkpoint.save(&state, &model, &plan.optimizer)?;
+            if context
+                .pause_after
+                .is_some_and(|pause| completed - first_epoch >= pause)
+            {
+                return Err(UnlearnError::Paused {
+                    method: plan.method,
+                    completed,
+                    total: plan.epochs,
+                    checkpoint: checkpoint.dir().to_path_buf(),
+                });
+            }
+        }
     }
     Ok((model, history))
 }

@@ -65,6 +65,9 @@ impl UnlearningMethod for ResidualFeatureAlignment {
             secondary: Some(context.forget_samples()),
             optimizer: AdamConfig::new().init(),
             learning_rate: &|_| learning_rate,
+            // The loss draws each step's x′ from its own generator, which the loop cannot
+            // replay: a killed RFA run starts again from scratch (5 epochs, like FT).
+            resumable: false,
         };
         let mut loss_fn = |model: &lethe_shared::model::Classifier,
                            retain: &super::Batch,

@@ -38,6 +38,7 @@ impl UnlearningMethod for RandomLabels {
             secondary: None,
             optimizer: momentum_sgd(),
             learning_rate: &|_| learning_rate,
+            resumable: true,
         };
         let (model, history) = train_loop(
             context,

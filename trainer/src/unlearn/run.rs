@@ -5,6 +5,7 @@
 //! `row.json`, `config.json`); `lethe compare` skips methods whose `row.json` already exists, so
 //! a killed comparison resumes where it stopped (Retrain resumes mid-run from its checkpoint).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,9 +20,10 @@ use lethe_shared::model::{Classifier, ModelConfig};
 use lethe_shared::weights::{self, Manifest, Versions, write_atomic};
 use serde::Serialize;
 
+use super::checkpoint::{self, LoopCheckpoint};
 use super::measure::{Confidences, MethodMetrics, ModelOutputs, logits, measure};
 use super::report::{MethodRow, Report, SlimSummary};
-use super::{MethodKind, UnlearnConfig, UnlearnContext};
+use super::{MethodKind, UnlearnConfig, UnlearnContext, UnlearnError};
 use crate::plots::{self, ClassSeries};
 
 /// Where things are, for one invocation.
@@ -43,12 +45,17 @@ pub struct RunOptions {
     pub slim: bool,
     /// The command line, for the report.
     pub command: String,
+    /// Stop each method after this many epochs of this invocation, keeping its checkpoint
+    /// (`<out>/train/loop-checkpoint`); the same command run again continues it.
+    pub pause_after: Option<usize>,
 }
 
 /// Everything loaded once per invocation.
 struct Session {
     manifest: Manifest,
     original_bytes: Vec<u8>,
+    /// SHA-256 of θ_o's weights file (a checkpoint resumes only from the same original).
+    original_sha256: String,
     train_set: ImageDataset,
     test_set: ImageDataset,
     split: UnlearningSplit,
@@ -73,6 +80,11 @@ impl Session {
                 manifest.method
             );
         }
+        let (weights_path, _) = weights::resolve_paths(&options.weights)?;
+        let original_sha256 = checkpoint::sha256_hex(
+            &std::fs::read(&weights_path)
+                .with_context(|| format!("reading {}", weights_path.display()))?,
+        );
         let dataset = manifest.model.dataset;
         let train_set = crate::data_dir::load(
             dataset,
@@ -101,6 +113,7 @@ impl Session {
         );
         Ok(Self {
             original_bytes: weights::encode_model(&original)?,
+            original_sha256,
             manifest,
             train_set,
             test_set,
@@ -179,6 +192,7 @@ impl Session {
         let context = UnlearnContext {
             config,
             original_bytes: &self.original_bytes,
+            original_sha256: &self.original_sha256,
             model_config: self.model_config(),
             train_set: &self.train_set,
             split: &self.split,
@@ -187,17 +201,33 @@ impl Session {
             data_dir: options.data_dir.clone(),
             work_dir: dir.join("train"),
             progress: options.progress,
+            started: Instant::now(),
+            pause_after: options.pause_after,
+            resumed: Cell::new(None),
         };
         tracing::info!(
             "running {} ({} epochs)",
             config.method,
             context.epochs(method.as_ref())
         );
+        if options.pause_after.is_some() && config.method == MethodKind::Retrain {
+            tracing::warn!(
+                "retrain ignores --pause-after: it checkpoints every epoch in {} and a rerun \
+                 after a kill resumes it",
+                context.work_dir.display()
+            );
+        }
         reset_peak_rss();
-        let started = Instant::now();
         let output = method.run(&context)?;
-        let seconds = started.elapsed().as_secs_f64();
-        let peak_rss_mib = peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0));
+        // A resumed run adds the wall time and peak memory of the processes before this one.
+        let resumed = context.resumed.get();
+        let seconds = context.started.elapsed().as_secs_f64()
+            + resumed.map_or(0.0, |resumed| resumed.seconds);
+        let peak_rss_mib = peak_rss_bytes()
+            .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+            .into_iter()
+            .chain(resumed.and_then(|resumed| resumed.peak_rss_mib))
+            .reduce(f64::max);
         let model = output.model.valid();
 
         let outputs = self.outputs(&model, config.batch_size);
@@ -248,11 +278,20 @@ impl Session {
         if let Some(mask) = &output.prune_mask {
             write_json(&dir.join("prune-mask.json"), mask)?;
         }
-        write_json(
-            &dir.join("config.json"),
-            &serde_json::json!({ "unlearn": config, "versions": self.versions, "history": output.history }),
-        )?;
+        let mut run_config = serde_json::json!({ "unlearn": config, "versions": self.versions, "history": output.history });
+        if let Some(resumed) = resumed {
+            run_config["resumed"] = serde_json::json!({
+                "processes": resumed.resumes + 2,
+                "last_resumed_after_epoch": resumed.completed_epochs,
+            });
+        }
+        write_json(&dir.join("config.json"), &run_config)?;
         write_json(&dir.join("row.json"), &row)?;
+        if config.method != MethodKind::Retrain {
+            // Finished: the per-epoch checkpoint (and its work directory, if empty) can go.
+            LoopCheckpoint::in_work_dir(&context.work_dir).remove();
+            let _ = std::fs::remove_dir(&context.work_dir);
+        }
         print_summary(&row);
         Ok(Measured {
             scores: metrics.scores(),
@@ -422,6 +461,13 @@ pub fn compare(
     {
         match session.load_or_run(&config_for(method), options, Some(&retrain)) {
             Ok(result) => measured.push(result),
+            Err(error) if is_pause(&error) => {
+                // Asked for: stop the comparison here; the same command continues it.
+                write_comparison(
+                    &title, &session, options, &original, &retrain, &measured, &failures,
+                )?;
+                return Err(error);
+            }
             Err(error) => {
                 tracing::error!("{method} failed: {error:#}");
                 failures.push((method.display_name().to_owned(), format!("{error:#}")));
@@ -607,6 +653,14 @@ fn write_report(
     println!("\n{}", report.to_markdown());
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// Whether `error` is a method stopping after `--pause-after` epochs (not a failure).
+pub fn is_pause(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<UnlearnError>(),
+        Some(UnlearnError::Paused { .. })
+    )
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {

@@ -45,6 +45,7 @@ impl UnlearningMethod for SalUn {
             secondary: None,
             optimizer: momentum_sgd(),
             learning_rate: &|_| learning_rate,
+            resumable: true,
         };
         let (model, history) = train_loop(
             context,
