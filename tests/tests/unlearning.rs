@@ -210,6 +210,10 @@ fn bad_requests_fail_clearly_and_write_nothing() {
     let error = forget(diverging, &options(out.clone())).unwrap_err();
     assert!(format!("{error:#}").contains("diverged"), "{error:#}");
     assert!(!out.join("model.bpk").exists());
+    assert!(
+        !out.join("train").exists(),
+        "a diverged run left a checkpoint"
+    );
 
     // Weights that are not a model.
     let bad_weights = dir.path().join("not-a-model");

@@ -664,6 +664,13 @@ pub fn train_loop(
     let total_steps = (steps_per_epoch * plan.epochs).max(1);
     let checkpoint = LoopCheckpoint::in_work_dir(&context.work_dir);
     let original_sha256 = context.original_sha256;
+    if !plan.resumable && context.pause_after.is_some() {
+        tracing::warn!(
+            "{} does not checkpoint (its loss keeps state the loop cannot replay), so it cannot \
+             pause: --pause-after is ignored",
+            plan.method
+        );
+    }
     let mut history = Vec::with_capacity(plan.epochs);
     let mut first_epoch = 0;
     if plan.resumable
@@ -720,6 +727,12 @@ pub fn train_loop(
             let loss_value = f64::from(loss.clone().into_scalar::<f32>());
             if !loss_value.is_finite() {
                 progress.abandon();
+                // A rerun of the same configuration would diverge the same way, and another
+                // configuration cannot use the checkpoint: nothing of the run is kept.
+                if plan.resumable {
+                    checkpoint.remove();
+                    let _ = std::fs::remove_dir(&context.work_dir);
+                }
                 return Err(UnlearnError::Diverged {
                     method: plan.method,
                     epoch: epoch + 1,
