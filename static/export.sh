@@ -53,3 +53,10 @@ if [ "$step" = all ] || [ "$step" = 4 ]; then
   done
   "$L" export-web --add --f16 "${vit[@]}" --out static --samples-per-class 0 "${data[@]}"
 fi
+
+# 5. RFA on the full split, as f16 (2026-12-02; run with `lethe forget … --method rfa --retrain
+#    runs/compare-c3/retrain --out runs/compare-c3/rfa`, docs/results.md §7).
+if [ "$step" = all ] || [ "$step" = 5 ]; then
+  "$L" export-web --add --f16 --run runs/compare-c3/rfa --out static --samples-per-class 0 "${data[@]}" \
+    --note "resnet20-cifar10-forget-3-rfa=RTE measured with a niced build and tests sharing the cores in its first two epochs (an upper bound)"
+fi

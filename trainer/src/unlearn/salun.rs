@@ -32,7 +32,11 @@ impl UnlearningMethod for SalUn {
         let epochs = context.epochs(self);
         let learning_rate = context.learning_rate(0.013);
         let model = context.start()?;
-        let masks = saliency_masks(context, &model)?;
+        // The saliency pass runs forward in training mode, which moves BatchNorm's running
+        // statistics; on a copy of its own, unlearning starts from θ_o's statistics as in the
+        // original code (its mask comes from a separate script). The copy's parameters carry
+        // the same ids (both decoded from the same bytes), so the masks fit `model`.
+        let masks = saliency_masks(context, &context.start()?)?;
         let salient: usize = masks.values().map(|mask| mask.salient).sum();
         tracing::info!(
             "SalUn: {salient} salient weights of {}",
@@ -78,6 +82,10 @@ struct ParamMask {
 
 /// `|Σ_batches ∇θ CE(D_f)|` for every trainable parameter, thresholded at the global top
 /// `salun_sparsity` share.
+///
+/// Deviation from the original (`Classification/generate_mask.py`): it calls `model.eval()`, so
+/// its gradients see BatchNorm's running statistics; Burn's BatchNorm on an autodiff model
+/// always normalises with the batch's statistics, so Lethe's gradients do too.
 fn saliency_masks(
     context: &UnlearnContext<'_>,
     model: &Classifier,
