@@ -627,10 +627,16 @@ fn save_checkpoint(
         &dir.join(STATE_FILE),
         serde_json::to_string_pretty(&state)?.as_bytes(),
     )?;
-    // Older epochs are no longer referenced by state.json.
+    remove_older_epochs(dir, &[&weights_name, &optimizer_name])?;
+    Ok(())
+}
+
+/// Delete the `epoch-*` files of checkpoint directory `dir` other than `keep` (older epochs,
+/// no longer referenced by its state file; a leftover would cost disk space only).
+pub(crate) fn remove_older_epochs(dir: &Path, keep: &[&str]) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("epoch-") && name != weights_name && name != optimizer_name {
+        if name.starts_with("epoch-") && !keep.contains(&name.as_str()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

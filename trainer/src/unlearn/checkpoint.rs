@@ -36,7 +36,7 @@ use super::{EpochLog, UnlearnConfig, UnlearnError};
 pub struct LoopState {
     /// The run's configuration (a checkpoint resumes only under the same one).
     pub config: UnlearnConfig,
-    /// SHA-256 of θ_o's Burnpack bytes (and only from the same original model).
+    /// SHA-256 of θ_o's weights file (and only from the same original model).
     pub original_sha256: String,
     /// Epochs completed.
     pub completed_epochs: usize,
@@ -171,17 +171,8 @@ impl LoopCheckpoint {
         write_atomic(&self.dir.join(&state.optimizer), &optimizer_bytes)?;
         let json = serde_json::to_string_pretty(state).map_err(|error| self.error(error))?;
         write_atomic(&self.dir.join(STATE_FILE), json.as_bytes())?;
-        for entry in std::fs::read_dir(&self.dir)
-            .map_err(|error| self.error(error))?
-            .flatten()
-        {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("epoch-") && name != state.weights && name != state.optimizer {
-                // A leftover costs disk space only; state.json never points at it.
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        Ok(())
+        crate::train::remove_older_epochs(&self.dir, &[&state.weights, &state.optimizer])
+            .map_err(|error| self.error(error))
     }
 
     /// Load the checkpoint of `state` into `model` (built by the method exactly as for a fresh

@@ -431,6 +431,20 @@ pub struct UnlearnContext<'a> {
 }
 
 impl UnlearnContext<'_> {
+    /// The run's wall time (seconds) and peak RSS (MiB) so far, over this process and, for a
+    /// resumed run, the processes before it.
+    pub fn run_totals(&self) -> (f64, Option<f64>) {
+        let earlier = self.resumed.get();
+        let seconds =
+            self.started.elapsed().as_secs_f64() + earlier.map_or(0.0, |resumed| resumed.seconds);
+        let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
+            .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+            .into_iter()
+            .chain(earlier.and_then(|resumed| resumed.peak_rss_mib))
+            .reduce(f64::max);
+        (seconds, peak_rss_mib)
+    }
+
     /// Epochs for `method` (the configured value, else its default).
     pub fn epochs(&self, method: &dyn UnlearningMethod) -> usize {
         self.config
@@ -764,22 +778,19 @@ pub fn train_loop(
         history.push(record);
         let completed = epoch + 1;
         if plan.resumable && completed < plan.epochs {
-            let earlier = context.resumed.get();
-            let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
-                .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
-                .into_iter()
-                .chain(earlier.and_then(|resumed| resumed.peak_rss_mib))
-                .reduce(f64::max);
+            let (seconds, peak_rss_mib) = context.run_totals();
             let state = LoopState::new(
                 context.config,
                 original_sha256,
                 completed,
                 plan.epochs,
                 history.clone(),
-                earlier.map_or(0.0, |resumed| resumed.seconds)
-                    + context.started.elapsed().as_secs_f64(),
+                seconds,
                 peak_rss_mib,
-                earlier.map_or(0, |resumed| resumed.resumes + 1),
+                context
+                    .resumed
+                    .get()
+                    .map_or(0, |resumed| resumed.resumes + 1),
             );
             checkpoint.save(&state, &model, &plan.optimizer)?;
             if context

@@ -15,7 +15,7 @@ use burn::tensor::Device;
 use lethe_shared::adapt::slim;
 use lethe_shared::data::split::UnlearningSplit;
 use lethe_shared::data::{DataSplit, ImageDataset};
-use lethe_shared::metrics::{UnlearningScores, peak_rss_bytes, reset_peak_rss};
+use lethe_shared::metrics::{UnlearningScores, reset_peak_rss};
 use lethe_shared::model::{Classifier, ModelConfig};
 use lethe_shared::weights::{self, Manifest, Versions, write_atomic};
 use serde::Serialize;
@@ -220,14 +220,8 @@ impl Session {
         reset_peak_rss();
         let output = method.run(&context)?;
         // A resumed run adds the wall time and peak memory of the processes before this one.
+        let (seconds, peak_rss_mib) = context.run_totals();
         let resumed = context.resumed.get();
-        let seconds = context.started.elapsed().as_secs_f64()
-            + resumed.map_or(0.0, |resumed| resumed.seconds);
-        let peak_rss_mib = peak_rss_bytes()
-            .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
-            .into_iter()
-            .chain(resumed.and_then(|resumed| resumed.peak_rss_mib))
-            .reduce(f64::max);
         let model = output.model.valid();
 
         let outputs = self.outputs(&model, config.batch_size);
