@@ -60,3 +60,9 @@ if [ "$step" = all ] || [ "$step" = 5 ]; then
   "$L" export-web --add --f16 --run runs/compare-c3/rfa --out static --samples-per-class 0 "${data[@]}" \
     --note "resnet20-cifar10-forget-3-rfa=RTE measured with a niced build and tests sharing the cores in its first two epochs (an upper bound)"
 fi
+
+# 6. RL on the full split, as f16 (2026-12-02; `lethe forget … --method rl --retrain
+#    runs/compare-c3/retrain --out runs/compare-c3/rl`, docs/results.md §7), on otherwise idle cores.
+if [ "$step" = all ] || [ "$step" = 6 ]; then
+  "$L" export-web --add --f16 --run runs/compare-c3/rl --out static --samples-per-class 0 "${data[@]}"
+fi
