@@ -66,3 +66,11 @@ fi
 if [ "$step" = all ] || [ "$step" = 6 ]; then
   "$L" export-web --add --f16 --run runs/compare-c3/rl --out static --samples-per-class 0 "${data[@]}"
 fi
+
+# 7. SalUn on the full split, as f16 (2026-12-02/03; `lethe forget … --method salun --retrain
+#    runs/compare-c3/retrain --out runs/compare-c3/salun`, docs/results.md §7; epochs 1–2 in one
+#    session, 3–4 and 5–10 resumed from the checkpoints in the next).
+if [ "$step" = all ] || [ "$step" = 7 ]; then
+  "$L" export-web --add --f16 --run runs/compare-c3/salun --out static --samples-per-class 0 "${data[@]}" \
+    --note "resnet20-cifar10-forget-3-salun=RTE includes epochs 2 and 4 (887 s, 952 s) slowed by an autodiff-graph leak fixed in b82a54c; the fixed epochs took 373–405 s"
+fi

@@ -244,17 +244,42 @@ pub(crate) fn check_patterns(model: &Classifier, patterns: &[String]) -> Result<
 
 /// Replace a parameter's value by `update(value)`, keeping its id and whether it requires a
 /// gradient. The update is computed outside the autodiff graph.
+///
+/// With autodiff (`train`), `update` runs on the inner backend and only its result goes back
+/// on the graph, as a fresh leaf: every operation on an autodiff tensor, even a detached one,
+/// registers a graph node, and nodes no backward pass consumes are freed only one level per
+/// backward pass while all of them are swept each time (burn-autodiff 0.22). Called after every
+/// optimizer step, that slowed SalUn's full-split run down epoch after epoch (see
+/// `trainer/src/unlearn/salun.rs`).
 pub(crate) fn update_param<const D: usize>(
     param: &mut Param<Tensor<D>>,
     update: impl FnOnce(Tensor<D>) -> Tensor<D>,
 ) {
     let current = param.clone();
     let require_grad = current.val().is_require_grad();
-    *param = current.map(|value| {
-        update(value.detach())
-            .detach()
-            .set_require_grad(require_grad)
-    });
+    *param = current.map(|value| off_graph(value, update).set_require_grad(require_grad));
+}
+
+/// `update(value)` computed without autodiff, back on autodiff when `value` was.
+#[cfg(feature = "train")]
+fn off_graph<const D: usize>(
+    value: Tensor<D>,
+    update: impl FnOnce(Tensor<D>) -> Tensor<D>,
+) -> Tensor<D> {
+    if value.is_autodiff() {
+        update(value.inner()).autodiff()
+    } else {
+        update(value)
+    }
+}
+
+/// `update(value)`: without the `train` feature there is no autodiff graph.
+#[cfg(not(feature = "train"))]
+fn off_graph<const D: usize>(
+    value: Tensor<D>,
+    update: impl FnOnce(Tensor<D>) -> Tensor<D>,
+) -> Tensor<D> {
+    update(value)
 }
 
 #[cfg(test)]
