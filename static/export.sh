@@ -74,3 +74,13 @@ if [ "$step" = all ] || [ "$step" = 7 ]; then
   "$L" export-web --add --f16 --run runs/compare-c3/salun --out static --samples-per-class 0 "${data[@]}" \
     --note "resnet20-cifar10-forget-3-salun=RTE includes epochs 2 and 4 (887 s, 952 s) slowed by an autodiff-graph leak fixed in b82a54c; the fixed epochs took 373–405 s"
 fi
+
+# 8. RL, SalUn and ℓ1-sparse on vit-tiny for "cat", short runs, as f16 (2026-12-02, one after
+#    another on otherwise idle cores; docs/results.md §7).
+if [ "$step" = all ] || [ "$step" = 8 ]; then
+  vit=()
+  for m in rl salun l1-sparse; do
+    vit+=(--run runs/vit-c3-$m --note "vit-tiny-cifar10-forget-3-$m=a short run: RA is measured on those 9,000 images; no ViT Retrain shipped yet")
+  done
+  "$L" export-web --add --f16 "${vit[@]}" --out static --samples-per-class 0 "${data[@]}"
+fi
