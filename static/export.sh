@@ -84,3 +84,11 @@ if [ "$step" = all ] || [ "$step" = 8 ]; then
   done
   "$L" export-web --add --f16 "${vit[@]}" --out static --samples-per-class 0 "${data[@]}"
 fi
+
+# 9. ℓ1-sparse on the full split, as f16 (2026-12-03; `lethe forget … --method l1-sparse
+#    --retrain runs/compare-c3/retrain --out runs/compare-c3/l1-sparse`, docs/results.md §7):
+#    the last of the ten methods for "cat" on ResNet-20.
+if [ "$step" = all ] || [ "$step" = 9 ]; then
+  "$L" export-web --add --f16 --run runs/compare-c3/l1-sparse --out static --samples-per-class 0 "${data[@]}" \
+    --note "resnet20-cifar10-forget-3-l1-sparse=RTE measured with a niced CI run sharing the cores from its second epoch on (an upper bound)"
+fi
