@@ -150,9 +150,25 @@ fn compare_writes_one_table_and_reuses_finished_methods() {
     );
 
     // A second run reuses every finished method: same numbers, nothing retrained.
-    let again = compare(base, &methods, 1, &options(out)).unwrap();
+    let again = compare(base.clone(), &methods, 1, &options(out.clone())).unwrap();
     assert_eq!(again.rows[0].seconds, report.rows[0].seconds);
     assert_eq!(again.rows[1].metrics.ua, report.rows[1].metrics.ua);
+
+    // A run made on its own with its default spelled out (`lethe forget --method ga --epochs 5`;
+    // GA's default is 5 epochs) is the run the comparison would make (epochs left to the
+    // default): it is reused too, not trained again.
+    let ga_dir = out.join("ga");
+    std::fs::remove_dir_all(&ga_dir).unwrap();
+    let explicit = UnlearnConfig {
+        method: MethodKind::Ga,
+        epochs: Some(5),
+        ..base.clone()
+    };
+    let alone = forget(explicit, &options(ga_dir)).unwrap();
+    let reused = compare(base, &methods, 1, &options(out)).unwrap();
+    assert_eq!(reused.rows[0].name, "GA");
+    assert_eq!(reused.rows[0].epochs, 5);
+    assert_eq!(reused.rows[0].seconds, alone.rows[0].seconds);
 }
 
 #[test]

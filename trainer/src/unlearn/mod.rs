@@ -346,6 +346,19 @@ impl UnlearnConfig {
         }
     }
 
+    /// This configuration with `epochs` spelled out (`None` becomes the method's default for
+    /// `model`), so that a run given `--epochs 5` and one left at a default of 5 compare equal:
+    /// `lethe compare` reuses a finished run when the two agree.
+    pub fn with_effective_epochs(&self, model: &ModelConfig) -> Self {
+        Self {
+            epochs: Some(
+                self.epochs
+                    .unwrap_or_else(|| self.method.method().default_epochs_for(model)),
+            ),
+            ..self.clone()
+        }
+    }
+
     /// Check the values a user can get wrong.
     pub fn validate(&self) -> Result<(), UnlearnError> {
         let bad = |message: String| Err(UnlearnError::BadConfig(message));

@@ -532,7 +532,10 @@ impl Session {
                 .with_context(|| format!("reading {}", row_path.display()))?;
             let row: MethodRow = serde_json::from_str(&text)
                 .with_context(|| format!("parsing {}", row_path.display()))?;
-            if row.config.as_ref() == Some(config) {
+            let model = self.model_config();
+            if row.config.as_ref().is_some_and(|made| {
+                made.with_effective_epochs(model) == config.with_effective_epochs(model)
+            }) {
                 tracing::info!(
                     "{}: reusing the finished run in {}",
                     config.method,
