@@ -351,12 +351,15 @@ impl UnlearnConfig {
     /// `lethe compare` reuses a finished run when the two agree.
     pub fn with_effective_epochs(&self, model: &ModelConfig) -> Self {
         Self {
-            epochs: Some(
-                self.epochs
-                    .unwrap_or_else(|| self.method.method().default_epochs_for(model)),
-            ),
+            epochs: Some(self.epochs_for(self.method.method().as_ref(), model)),
             ..self.clone()
         }
+    }
+
+    /// Epochs `method` trains on `model`: the configured value, else its default.
+    pub fn epochs_for(&self, method: &dyn UnlearningMethod, model: &ModelConfig) -> usize {
+        self.epochs
+            .unwrap_or_else(|| method.default_epochs_for(model))
     }
 
     /// Check the values a user can get wrong.
@@ -460,9 +463,7 @@ impl UnlearnContext<'_> {
 
     /// Epochs for `method` (the configured value, else its default).
     pub fn epochs(&self, method: &dyn UnlearningMethod) -> usize {
-        self.config
-            .epochs
-            .unwrap_or_else(|| method.default_epochs_for(self.model_config))
+        self.config.epochs_for(method, self.model_config)
     }
 
     /// Learning rate (the configured value, else `default`).
