@@ -8,6 +8,7 @@ use lethe_shared::data::split::ForgetRequest;
 use lethe_tests::{data_dir, manifest_dir};
 use lethe_trainer::backend::Backend;
 use lethe_trainer::unlearn::run::{RunOptions, compare, forget};
+use lethe_trainer::unlearn::summary::summarize;
 use lethe_trainer::unlearn::{MethodKind, SplitLimits, UnlearnConfig};
 
 fn original() -> PathBuf {
@@ -164,11 +165,52 @@ fn compare_writes_one_table_and_reuses_finished_methods() {
         epochs: Some(5),
         ..base.clone()
     };
-    let alone = forget(explicit, &options(ga_dir)).unwrap();
+    let alone = forget(explicit.clone(), &options(ga_dir)).unwrap();
     let reused = compare(base, &methods, 1, &options(out)).unwrap();
     assert_eq!(reused.rows[0].name, "GA");
     assert_eq!(reused.rows[0].epochs, 5);
     assert_eq!(reused.rows[0].seconds, alone.rows[0].seconds);
+
+    // GA again with another seed, on its own: `lethe summarize` pools it with the comparison's
+    // GA (seed 0) into one row of two seeds, and leaves FT a row of one.
+    let reseeded = forget(
+        UnlearnConfig {
+            seed: 1,
+            ..explicit
+        },
+        &options(dir.path().join("ga-seed-1")),
+    )
+    .unwrap();
+    let summary = summarize(
+        &[
+            ("compare".to_owned(), reused.clone()),
+            ("ga-seed-1".to_owned(), reseeded.clone()),
+        ],
+        "",
+    )
+    .unwrap();
+    let ga = &summary.rows[0];
+    assert_eq!(ga.name, "GA");
+    let seeds: Vec<u64> = ga.runs.iter().map(|run| run.seed).collect();
+    assert_eq!(seeds, [0, 1]);
+    let ua = [reused.rows[0].metrics.ua, reseeded.rows[0].metrics.ua];
+    assert!((ga.ua.mean - (ua[0] + ua[1]) / 2.0).abs() < 1e-9);
+    assert!((ga.ua.std.unwrap() - (ua[0] - ua[1]).abs() / 2f64.sqrt()).abs() < 1e-9);
+    assert_eq!(
+        (summary.rows[1].name.as_str(), summary.rows[1].runs.len()),
+        ("FT", 1)
+    );
+    // The same run twice is refused.
+    assert!(
+        summarize(
+            &[
+                ("a".to_owned(), reseeded.clone()),
+                ("b".to_owned(), reseeded)
+            ],
+            ""
+        )
+        .is_err()
+    );
 }
 
 #[test]

@@ -43,6 +43,9 @@ enum Command {
     Forget(ForgetArgs),
     /// Run several methods on the same forgetting request and write one comparison report.
     Compare(CompareArgs),
+    /// Mean ± std over seeds of finished runs (their report.json): one row per method and
+    /// configuration, nothing re-measured.
+    Summarize(SummarizeArgs),
     /// Class probabilities of image files (PNG, JPEG, GIF, WebP, BMP) under saved weights.
     Predict(PredictArgs),
     /// Publish runs to the browser demo: weights, the catalogue and real test-set samples.
@@ -273,6 +276,17 @@ struct CompareArgs {
 }
 
 #[derive(Args)]
+struct SummarizeArgs {
+    /// Reports to pool: `report.json` files, or run/comparison directories holding one. Runs
+    /// that differ only in their seed become one row; give each run once.
+    #[arg(required = true, value_name = "REPORT")]
+    reports: Vec<PathBuf>,
+    /// Directory for `summary.md` and `summary.json`.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
 struct DataArgs {
     /// Dataset directory [default: $LETHE_DATA_DIR, else the user data dir, e.g. ~/.local/share/lethe/data]
     #[arg(long, global = true)]
@@ -408,6 +422,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 unlearn::run::compare(config, &methods, args.epochs, &options).map(drop),
             )
         }
+        Command::Summarize(args) => summarize_command(args),
         Command::Predict(args) => predict_command(args),
         Command::ExportWeb(args) => export_web_command(args),
         Command::Bench(args) => bench_command(args),
@@ -615,6 +630,35 @@ fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
             serde_json::to_string(row).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
         );
     })
+}
+
+fn summarize_command(args: SummarizeArgs) -> anyhow::Result<()> {
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let file = if path.is_dir() {
+            path.join("report.json")
+        } else {
+            path.clone()
+        };
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let report: unlearn::report::Report = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {} as a lethe report", file.display()))?;
+        reports.push((file.display().to_string(), report));
+    }
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let summary = unlearn::summary::summarize(&reports, &command)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let markdown = summary.to_markdown();
+    lethe_shared::weights::write_atomic(
+        &args.out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    lethe_shared::weights::write_atomic(&args.out.join("summary.md"), markdown.as_bytes())?;
+    println!("{markdown}");
+    println!("wrote {}", args.out.display());
+    Ok(())
 }
 
 fn export_web_command(args: ExportWebArgs) -> anyhow::Result<()> {

@@ -22,6 +22,7 @@ pub mod rfa;
 pub mod rl;
 pub mod run;
 pub mod salun;
+pub mod summary;
 
 use std::cell::Cell;
 use std::path::PathBuf;

@@ -1,0 +1,491 @@
+//! Mean ± standard deviation over seeds (`lethe summarize`): the protocol reports the main five
+//! methods over three seeds (`../shared/spec/unlearning-protocol.md` §5; the paper reported
+//! single runs). Reads finished reports (`report.json` of `lethe forget` or `lethe compare`),
+//! pools the method rows that differ only in their seed, and writes one table.
+//!
+//! Nothing is re-measured: each run's metrics are those its report recorded. Rows are pooled
+//! only when their whole configuration but the seed is the same (method, epochs, split,
+//! hyper-parameters, limits, backend), and reports are accepted together only when they
+//! measured the same original model on the same split (their "Original" rows agree).
+
+use serde::{Deserialize, Serialize};
+
+use super::report::{MethodRow, Report};
+use super::{MethodKind, UnlearnConfig};
+
+/// How far two reports' "Original" rows may differ (points) and still be the same original model
+/// on the same split. Re-measuring the same weights on another CPU (other kernels) moves the
+/// metrics by far less than this; another model or split moves them by far more.
+pub const ORIGINAL_TOLERANCE: f64 = 0.05;
+
+/// Why reports could not be summarized.
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    /// No method rows in the given reports.
+    #[error("the given reports hold no method rows to summarize")]
+    NoRuns,
+    /// Two reports measured different original models or splits.
+    #[error(
+        "{other} measured another original model or split than {first} (its Original row's \
+         {metric} is {other_value:.2}, not {first_value:.2}): summarize runs of one comparison"
+    )]
+    DifferentOriginal {
+        /// The first report.
+        first: String,
+        /// The report that differs.
+        other: String,
+        /// The metric that differs.
+        metric: &'static str,
+        /// Its value in `first`.
+        first_value: f64,
+        /// Its value in `other`.
+        other_value: f64,
+    },
+    /// The same run (configuration and seed) was given twice.
+    #[error(
+        "{name} ({epochs} epochs, seed {seed}) is in both {first} and {second}: give each run once"
+    )]
+    DuplicateSeed {
+        /// Method name.
+        name: String,
+        /// Epochs.
+        epochs: usize,
+        /// The seed.
+        seed: u64,
+        /// Where it was first found.
+        first: String,
+        /// Where it was found again.
+        second: String,
+    },
+}
+
+/// Mean and sample standard deviation (n − 1) of one quantity over seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (Bessel-corrected); `None` for a single run.
+    pub std: Option<f64>,
+}
+
+impl Spread {
+    /// The spread of `values` (`None` when empty).
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = (n > 1).then(|| {
+            let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+            (squares / (n - 1) as f64).sqrt()
+        });
+        Some(Self { mean, std })
+    }
+
+    /// The spread of a quantity every run has, or `None` if one of them lacks it.
+    fn of_all(values: impl Iterator<Item = Option<f64>>) -> Option<Self> {
+        let values: Option<Vec<f64>> = values.collect();
+        values.and_then(|values| Self::of(&values))
+    }
+
+    /// `mean ± std` with `digits` decimals (just the mean for one run).
+    pub fn format(&self, digits: usize) -> String {
+        match self.std {
+            Some(std) => format!("{:.digits$} ± {:.digits$}", self.mean, std),
+            None => format!("{:.digits$}", self.mean),
+        }
+    }
+}
+
+/// One run that went into a summary row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedRun {
+    /// The run's seed.
+    pub seed: u64,
+    /// The report it came from.
+    pub source: String,
+    /// Its row, as the report recorded it.
+    pub row: MethodRow,
+}
+
+/// One method and configuration over its seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// The method.
+    pub method: Option<MethodKind>,
+    /// Name in tables.
+    pub name: String,
+    /// Epochs of each run.
+    pub epochs: usize,
+    /// The configuration shared by the runs (with the first run's seed).
+    pub config: Option<UnlearnConfig>,
+    /// UA.
+    pub ua: Spread,
+    /// MIA-Efficacy (Jia et al.'s SVM).
+    pub mia_efficacy: Spread,
+    /// MIA-loss (the PruneLoRA code's logistic regression).
+    pub mia_loss: Spread,
+    /// RA.
+    pub ra: Spread,
+    /// TA.
+    pub ta: Spread,
+    /// Avg. Gap to Retrain, when every run was measured against one.
+    pub avg_gap: Option<Spread>,
+    /// RTE, seconds.
+    pub seconds: Spread,
+    /// RTE per epoch, seconds.
+    pub seconds_per_epoch: Option<Spread>,
+    /// Peak RSS, MiB, when every run recorded it.
+    pub peak_rss_mib: Option<Spread>,
+    /// The runs, in the order given.
+    pub runs: Vec<SeedRun>,
+}
+
+/// A summary over seeds: one row per method and configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// Title line (the first report's).
+    pub title: String,
+    /// The reports read.
+    pub sources: Vec<String>,
+    /// The rows, in order of first appearance.
+    pub rows: Vec<SummaryRow>,
+    /// The command line that made the summary.
+    pub command: String,
+}
+
+/// What identifies a configuration regardless of seed: the config with the seed cleared, and the
+/// epochs actually run.
+fn pooling_key(row: &MethodRow) -> (String, usize, Option<UnlearnConfig>) {
+    let config = row.config.clone().map(|config| UnlearnConfig {
+        seed: 0,
+        epochs: None,
+        ..config
+    });
+    (row.name.clone(), row.epochs, config)
+}
+
+/// Check that `other`'s original row is the same model and split as `first`'s.
+fn same_original(
+    (first_source, first): (&str, &MethodRow),
+    (other_source, other): (&str, &MethodRow),
+) -> Result<(), SummaryError> {
+    let pairs = [
+        ("UA", first.metrics.ua, other.metrics.ua),
+        ("RA", first.metrics.ra, other.metrics.ra),
+        ("TA", first.metrics.ta, other.metrics.ta),
+        ("parameter count", first.params as f64, other.params as f64),
+    ];
+    for (metric, first_value, other_value) in pairs {
+        if (first_value - other_value).abs() > ORIGINAL_TOLERANCE {
+            return Err(SummaryError::DifferentOriginal {
+                first: first_source.to_owned(),
+                other: other_source.to_owned(),
+                metric,
+                first_value,
+                other_value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Pool the method rows of `reports` (each with the path it was read from) over seeds.
+///
+/// Every row of `Report::rows` counts; the `retrain` row of a comparison does not (it is the
+/// reference the others were measured against, and carries no seed): summarize Retrain over seeds
+/// from `lethe forget --method retrain --seed N` reports.
+pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary, SummaryError> {
+    let Some((first_source, first_report)) = reports.first() else {
+        return Err(SummaryError::NoRuns);
+    };
+    for (source, report) in &reports[1..] {
+        same_original(
+            (first_source, &first_report.original),
+            (source, &report.original),
+        )?;
+    }
+    type Group = ((String, usize, Option<UnlearnConfig>), Vec<SeedRun>);
+    let mut groups: Vec<Group> = Vec::new();
+    for (source, report) in reports {
+        for row in &report.rows {
+            let key = pooling_key(row);
+            let seed = row.config.as_ref().map_or(0, |config| config.seed);
+            let run = SeedRun {
+                seed,
+                source: source.clone(),
+                row: row.clone(),
+            };
+            match groups.iter_mut().find(|(known, _)| *known == key) {
+                Some((_, runs)) => {
+                    if let Some(earlier) = runs.iter().find(|earlier| earlier.seed == seed) {
+                        return Err(SummaryError::DuplicateSeed {
+                            name: row.name.clone(),
+                            epochs: row.epochs,
+                            seed,
+                            first: earlier.source.clone(),
+                            second: source.clone(),
+                        });
+                    }
+                    runs.push(run);
+                }
+                None => groups.push((key, vec![run])),
+            }
+        }
+    }
+    if groups.is_empty() {
+        return Err(SummaryError::NoRuns);
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(_, runs)| summary_row(runs))
+        .collect();
+    Ok(Summary {
+        title: first_report.title.clone(),
+        sources: reports.iter().map(|(source, _)| source.clone()).collect(),
+        rows,
+        command: command.to_owned(),
+    })
+}
+
+/// One row from the runs of one configuration (at least one run).
+fn summary_row(runs: Vec<SeedRun>) -> SummaryRow {
+    let spread = |value: fn(&MethodRow) -> f64| {
+        let values: Vec<f64> = runs.iter().map(|run| value(&run.row)).collect();
+        Spread::of(&values).unwrap_or(Spread {
+            mean: f64::NAN,
+            std: None,
+        })
+    };
+    let first = &runs[0].row;
+    SummaryRow {
+        method: first.method,
+        name: first.name.clone(),
+        epochs: first.epochs,
+        config: first.config.clone(),
+        ua: spread(|row| row.metrics.ua),
+        mia_efficacy: spread(|row| row.metrics.mia_efficacy),
+        mia_loss: spread(|row| row.metrics.mia_loss),
+        ra: spread(|row| row.metrics.ra),
+        ta: spread(|row| row.metrics.ta),
+        avg_gap: Spread::of_all(runs.iter().map(|run| run.row.metrics.avg_gap)),
+        seconds: spread(|row| row.seconds),
+        seconds_per_epoch: Spread::of_all(runs.iter().map(|run| run.row.seconds_per_epoch())),
+        peak_rss_mib: Spread::of_all(runs.iter().map(|run| run.row.peak_rss_mib)),
+        runs,
+    }
+}
+
+fn optional(spread: Option<Spread>, digits: usize) -> String {
+    spread.map_or_else(|| "–".into(), |spread| spread.format(digits))
+}
+
+impl Summary {
+    /// The summary as Markdown: mean ± std per configuration, then every run.
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "# Over seeds: {}\n\nCommand: `{}`\n\n\
+             | method | epochs | seeds | UA | MIA-Eff | MIA-loss | RA | TA | Avg. Gap | RTE (s) | s/epoch | peak RSS (MiB) |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            self.title, self.command
+        );
+        for row in &self.rows {
+            let seeds: Vec<String> = row.runs.iter().map(|run| run.seed.to_string()).collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                row.name,
+                row.epochs,
+                seeds.join(", "),
+                row.ua.format(2),
+                row.mia_efficacy.format(2),
+                row.mia_loss.format(2),
+                row.ra.format(2),
+                row.ta.format(2),
+                optional(row.avg_gap, 2),
+                row.seconds.format(0),
+                optional(row.seconds_per_epoch, 0),
+                optional(row.peak_rss_mib, 0),
+            ));
+        }
+        out.push_str(
+            "\nMean ± sample standard deviation (n − 1) over the seeds listed; one seed: the value \
+             alone. All in % except times and memory. Avg. Gap is against the Retrain model each \
+             run was measured with (–: a run had none).\n\n## Runs\n\n\
+             | method | epochs | seed | UA | MIA-Eff | RA | TA | Avg. Gap | RTE (s) | report |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for row in &self.rows {
+            for run in &row.runs {
+                let metrics = &run.row.metrics;
+                out.push_str(&format!(
+                    "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | `{}` |\n",
+                    row.name,
+                    row.epochs,
+                    run.seed,
+                    metrics.ua,
+                    metrics.mia_efficacy,
+                    metrics.ra,
+                    metrics.ta,
+                    metrics
+                        .avg_gap
+                        .map_or_else(|| "–".into(), |gap| format!("{gap:.2}")),
+                    run.row.seconds,
+                    run.source,
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lethe_shared::data::split::ForgetRequest;
+    use lethe_shared::weights::Versions;
+
+    use super::*;
+    use crate::unlearn::measure::MethodMetrics;
+
+    fn row(method: MethodKind, seed: u64, ra: f64, seconds: f64, gap: Option<f64>) -> MethodRow {
+        let mut config = UnlearnConfig::new(method, ForgetRequest::Classes(vec![3]));
+        config.seed = seed;
+        config.epochs = Some(5);
+        MethodRow {
+            method: Some(method),
+            name: method.display_name().into(),
+            epochs: 5,
+            seconds,
+            peak_rss_mib: Some(500.0),
+            trainable_params: 10,
+            params: 100,
+            metrics: MethodMetrics {
+                ua: 100.0,
+                mia_efficacy: 100.0,
+                ra,
+                ta: ra - 4.0,
+                test_forget_accuracy: Some(0.0),
+                mia_loss: 100.0,
+                per_class_test_accuracy: Vec::new(),
+                activation_distance_retain: None,
+                activation_distance_forget: None,
+                avg_gap: gap,
+            },
+            slim: None,
+            config: Some(config),
+        }
+    }
+
+    fn report(original_ra: f64, rows: Vec<MethodRow>) -> Report {
+        let mut original = row(MethodKind::Retrain, 0, original_ra, 0.0, None);
+        original.method = None;
+        original.config = None;
+        Report {
+            title: "test".into(),
+            original,
+            retrain: None,
+            rows,
+            failures: Vec::new(),
+            class_names: Vec::new(),
+            versions: Versions::default(),
+            command: String::new(),
+        }
+    }
+
+    #[test]
+    fn spread_is_mean_and_sample_std() {
+        // Hand-worked: mean of 1, 2, 3, 4 is 2.5; squares 2.25 + 0.25 + 0.25 + 2.25 = 5,
+        // over n − 1 = 3: 5/3, std = 1.2910.
+        let spread = Spread::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(spread.mean, 2.5);
+        assert!((spread.std.unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(spread.format(2), "2.50 ± 1.29");
+        let single = Spread::of(&[7.0]).unwrap();
+        assert_eq!((single.mean, single.std), (7.0, None));
+        assert_eq!(single.format(1), "7.0");
+        assert_eq!(Spread::of(&[]), None);
+    }
+
+    #[test]
+    fn pools_seeds_of_one_configuration_only() {
+        let reports = vec![
+            (
+                "a".to_owned(),
+                report(
+                    91.0,
+                    vec![
+                        row(MethodKind::Prunelora, 0, 89.0, 100.0, Some(2.0)),
+                        row(MethodKind::Ft, 0, 95.0, 80.0, Some(1.0)),
+                    ],
+                ),
+            ),
+            (
+                "b".to_owned(),
+                report(
+                    91.0,
+                    vec![row(MethodKind::Prunelora, 1, 91.0, 300.0, Some(1.0))],
+                ),
+            ),
+            (
+                "c".to_owned(),
+                report(91.0, vec![row(MethodKind::Prunelora, 2, 90.0, 200.0, None)]),
+            ),
+        ];
+        let summary = summarize(&reports, "lethe summarize").unwrap();
+        assert_eq!(summary.rows.len(), 2);
+        let prunelora = &summary.rows[0];
+        assert_eq!(prunelora.name, "PruneLoRA");
+        let seeds: Vec<u64> = prunelora.runs.iter().map(|run| run.seed).collect();
+        assert_eq!(seeds, [0, 1, 2]);
+        // RA 89, 91, 90: mean 90, std 1; TA 4 lower with the same spread; RTE mean 200 s.
+        assert!((prunelora.ra.mean - 90.0).abs() < 1e-12);
+        assert!((prunelora.ra.std.unwrap() - 1.0).abs() < 1e-12);
+        assert!((prunelora.ta.mean - 86.0).abs() < 1e-12);
+        assert!((prunelora.seconds.mean - 200.0).abs() < 1e-12);
+        assert!((prunelora.seconds_per_epoch.unwrap().mean - 40.0).abs() < 1e-12);
+        // One run had no Retrain to compare with: no Avg. Gap for the row.
+        assert_eq!(prunelora.avg_gap, None);
+        let ft = &summary.rows[1];
+        assert_eq!((ft.runs.len(), ft.ra.std), (1, None));
+        let markdown = summary.to_markdown();
+        assert!(markdown.contains("| PruneLoRA | 5 | 0, 1, 2 | 100.00 ± 0.00 |"));
+        assert!(markdown.contains("| 90.00 ± 1.00 | 86.00 ± 1.00 | – | 200 ± 100 | 40 ± 20 |"));
+
+        // Another configuration (10 epochs) is another row, not a fourth seed.
+        let mut longer = row(MethodKind::Prunelora, 3, 92.0, 400.0, None);
+        longer.epochs = 10;
+        longer.config.as_mut().unwrap().epochs = Some(10);
+        let mut more = reports.clone();
+        more.push(("d".to_owned(), report(91.0, vec![longer])));
+        let summary = summarize(&more, "").unwrap();
+        assert_eq!(summary.rows.len(), 3);
+        assert_eq!(summary.rows[2].epochs, 10);
+    }
+
+    #[test]
+    fn refuses_a_run_given_twice_and_another_original() {
+        let run = || row(MethodKind::Lora, 1, 95.0, 10.0, None);
+        let twice = vec![
+            ("a".to_owned(), report(91.0, vec![run()])),
+            ("b".to_owned(), report(91.0, vec![run()])),
+        ];
+        assert!(matches!(
+            summarize(&twice, ""),
+            Err(SummaryError::DuplicateSeed { seed: 1, ref first, ref second, .. })
+                if first == "a" && second == "b"
+        ));
+        let other_original = vec![
+            ("a".to_owned(), report(91.0, vec![run()])),
+            ("b".to_owned(), report(88.0, vec![])),
+        ];
+        let error = summarize(&other_original, "").unwrap_err();
+        assert!(matches!(
+            error,
+            SummaryError::DifferentOriginal { metric: "RA", .. }
+        ));
+        assert!(error.to_string().contains("88.00"));
+        assert!(matches!(summarize(&[], ""), Err(SummaryError::NoRuns)));
+        let empty = vec![("a".to_owned(), report(91.0, vec![]))];
+        assert!(matches!(summarize(&empty, ""), Err(SummaryError::NoRuns)));
+    }
+}
