@@ -757,7 +757,12 @@ fn LivePanel(state: DemoState, live: LiveState) -> impl IntoView {
             <h2>"4 · Forget it live"</h2>
             <p class="hint">
                 "Your browser runs PruneLoRA itself: it prunes the original ResNet's weakest channels, attaches LoRA adapters to its later residual blocks and fine-tunes them on "
-                {move || live.retain_images.get().max(900)}
+                // The count is known once a run has started (the worker reports it); until
+                // then, say what the images are without guessing how many.
+                {move || match live.retain_images.get() {
+                    0 => "a few hundred".to_owned(),
+                    count => count.to_string(),
+                }}
                 " real CIFAR-10 training images of the classes it keeps — in a background worker, so the page stays usable."
             </p>
             <Show when=available fallback=|| view! { <p class="hint">"Live forgetting runs on the CIFAR-10 ResNet-20: pick it above."</p> }>
