@@ -193,9 +193,12 @@ fn same_original(
 
 /// Pool the method rows of `reports` (each with the path it was read from) over seeds.
 ///
-/// Every row of `Report::rows` counts; the `retrain` row of a comparison does not (it is the
-/// reference the others were measured against, and carries no seed): summarize Retrain over seeds
-/// from `lethe forget --method retrain --seed N` reports.
+/// Every row of `Report::rows` counts, and so does a report's `retrain` row when lethe trained it
+/// for that comparison (the row carries its configuration and seed, as from `lethe compare`
+/// without `--retrain`). A Retrain model given with `--retrain` carries no configuration: it is
+/// only the reference the others were measured against, and is not counted (each report given
+/// it would otherwise count it again). So Retrain pools over a comparison's own Retrain and
+/// `lethe forget --method retrain --seed N` reports.
 pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary, SummaryError> {
     let Some((first_source, first_report)) = reports.first() else {
         return Err(SummaryError::NoRuns);
@@ -209,7 +212,8 @@ pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary,
     type Group = ((String, usize, Option<UnlearnConfig>), Vec<SeedRun>);
     let mut groups: Vec<Group> = Vec::new();
     for (source, report) in reports {
-        for row in &report.rows {
+        let trained_retrain = report.retrain.iter().filter(|row| row.config.is_some());
+        for row in trained_retrain.chain(&report.rows) {
             let key = pooling_key(row);
             let seed = row.config.as_ref().map_or(0, |config| config.seed);
             let run = SeedRun {
@@ -460,6 +464,44 @@ mod tests {
         let summary = summarize(&more, "").unwrap();
         assert_eq!(summary.rows.len(), 3);
         assert_eq!(summary.rows[2].epochs, 10);
+    }
+
+    #[test]
+    fn pools_a_comparisons_own_retrain_but_not_a_given_one() {
+        let retrain = |seed, ra| {
+            let mut row = row(MethodKind::Retrain, seed, ra, 1200.0, None);
+            row.epochs = 12;
+            row.config.as_mut().unwrap().epochs = None;
+            row
+        };
+        // A comparison that trained its Retrain (seed 0), two `forget --method retrain` runs,
+        // and a forget run measured against a given Retrain model (no configuration).
+        let mut comparison = report(91.0, vec![row(MethodKind::Ft, 0, 95.0, 80.0, Some(1.0))]);
+        comparison.retrain = Some(retrain(0, 92.0));
+        let mut given = retrain(0, 92.0);
+        given.name = "Retrain (given)".into();
+        given.config = None;
+        let mut measured_against_given =
+            report(91.0, vec![row(MethodKind::Ft, 1, 94.0, 80.0, Some(1.5))]);
+        measured_against_given.retrain = Some(given);
+        let reports = vec![
+            ("compare".to_owned(), comparison),
+            ("s1".to_owned(), report(91.0, vec![retrain(1, 93.0)])),
+            ("s2".to_owned(), report(91.0, vec![retrain(2, 94.0)])),
+            ("ft-s1".to_owned(), measured_against_given),
+        ];
+        let summary = summarize(&reports, "").unwrap();
+        let names: Vec<&str> = summary.rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(names, ["Retrain", "FT"]);
+        let retrain_row = &summary.rows[0];
+        let seeds: Vec<u64> = retrain_row.runs.iter().map(|run| run.seed).collect();
+        assert_eq!(seeds, [0, 1, 2]);
+        // RA 92, 93, 94: mean 93, std 1; 100 s per epoch over 12 epochs.
+        assert!((retrain_row.ra.mean - 93.0).abs() < 1e-12);
+        assert!((retrain_row.ra.std.unwrap() - 1.0).abs() < 1e-12);
+        assert!((retrain_row.seconds_per_epoch.unwrap().mean - 100.0).abs() < 1e-12);
+        assert_eq!(retrain_row.avg_gap, None);
+        assert_eq!(summary.rows[1].runs.len(), 2);
     }
 
     #[test]
