@@ -172,7 +172,8 @@ fn compare_writes_one_table_and_reuses_finished_methods() {
     assert_eq!(reused.rows[0].seconds, alone.rows[0].seconds);
 
     // GA again with another seed, on its own: `lethe summarize` pools it with the comparison's
-    // GA (seed 0) into one row of two seeds, and leaves FT a row of one.
+    // GA (seed 0) into one row of two seeds, and leaves FT a row of one; the comparison's own
+    // Retrain (trained by it, so it carries its seed) is a row of one too.
     let reseeded = forget(
         UnlearnConfig {
             seed: 1,
@@ -189,17 +190,20 @@ fn compare_writes_one_table_and_reuses_finished_methods() {
         "",
     )
     .unwrap();
-    let ga = &summary.rows[0];
-    assert_eq!(ga.name, "GA");
+    let names: Vec<&str> = summary.rows.iter().map(|row| row.name.as_str()).collect();
+    assert_eq!(names, ["Retrain", "GA", "FT"]);
+    let retrain = &summary.rows[0];
+    let retrain_seeds: Vec<u64> = retrain.runs.iter().map(|run| run.seed).collect();
+    assert_eq!(retrain_seeds, [0]);
+    let compared_retrain = reused.retrain.as_ref().unwrap();
+    assert_eq!(retrain.ra.mean, compared_retrain.metrics.ra);
+    let ga = &summary.rows[1];
     let seeds: Vec<u64> = ga.runs.iter().map(|run| run.seed).collect();
     assert_eq!(seeds, [0, 1]);
     let ua = [reused.rows[0].metrics.ua, reseeded.rows[0].metrics.ua];
     assert!((ga.ua.mean - (ua[0] + ua[1]) / 2.0).abs() < 1e-9);
     assert!((ga.ua.std.unwrap() - (ua[0] - ua[1]).abs() / 2f64.sqrt()).abs() < 1e-9);
-    assert_eq!(
-        (summary.rows[1].name.as_str(), summary.rows[1].runs.len()),
-        ("FT", 1)
-    );
+    assert_eq!(summary.rows[2].runs.len(), 1);
     // The same run twice is refused.
     assert!(
         summarize(
