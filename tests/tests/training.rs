@@ -31,6 +31,7 @@ fn options(out: &std::path::Path) -> TrainOptions {
         data_dir: data_dir(),
         download: false,
         progress: false,
+        pause_after: None,
     }
 }
 

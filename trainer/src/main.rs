@@ -240,7 +240,7 @@ struct UnlearnArgs {
     #[arg(long)]
     quiet: bool,
     /// Stop after this many epochs of this invocation, keeping the per-epoch checkpoint in
-    /// <out>/train/loop-checkpoint (every method but Retrain, which always checkpoints, and RFA);
+    /// <out>/train/loop-checkpoint (<out>/train/checkpoint for Retrain; every method but RFA);
     /// the same command run again continues the run. Runs killed mid-way resume the same way.
     #[arg(long, value_name = "EPOCHS", value_parser = clap::value_parser!(u64).range(1..))]
     pause_after: Option<u64>,
@@ -346,6 +346,10 @@ struct TrainArgs {
     /// Hide progress bars (epoch summaries are still logged).
     #[arg(long)]
     quiet: bool,
+    /// Stop after this many epochs of this invocation, keeping the checkpoint; rerun the same
+    /// command with --resume to continue (the wall time then covers every invocation).
+    #[arg(long, value_name = "EPOCHS", value_parser = clap::value_parser!(u64).range(1..))]
+    pause_after: Option<u64>,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -591,9 +595,17 @@ fn train_command(args: TrainArgs) -> anyhow::Result<()> {
         data_dir: data_dir::resolve(args.data.data_dir.as_deref())?,
         download: !args.data.no_download,
         progress: !args.quiet,
+        pause_after: args.pause_after.map(|epochs| epochs as usize),
     };
-    train::run(config, &options)?;
-    Ok(())
+    match train::run(config, &options) {
+        Ok(_) => Ok(()),
+        // Stopping after --pause-after epochs is what was asked: say how to go on, succeed.
+        Err(error) if error.downcast_ref::<train::TrainPaused>().is_some() => {
+            println!("{error:#}");
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
 }
 
 fn predict_command(args: PredictArgs) -> anyhow::Result<()> {

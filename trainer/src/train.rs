@@ -10,7 +10,9 @@
 //!
 //! Every file is written atomically (temporary file + rename), and `state.json` is written only
 //! after the epoch's weights and optimizer state, so a kill at any instant leaves a consistent
-//! checkpoint behind.
+//! checkpoint behind. `state.json` also carries the wall time and peak memory of the processes
+//! so far, so a run resumed (after a kill, or after [`TrainOptions::pause_after`]) reports the
+//! cost of the whole run, not of its last process.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -101,6 +103,58 @@ pub struct RetainOnly {
 /// Whether `out` holds a checkpoint `--resume` can continue.
 pub fn has_checkpoint(out: &Path) -> bool {
     out.join(CHECKPOINT_DIR).join(STATE_FILE).is_file()
+}
+
+/// How far the checkpointed run in a run directory has got, and what it has cost so far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckpointProgress {
+    /// Epochs completed.
+    pub completed_epochs: usize,
+    /// Wall time of the processes that completed them, seconds (from each process's start to
+    /// its last checkpoint). Checkpoints written before Lethe recorded it give the sum of the
+    /// epochs' training-step times instead (setup and per-epoch evaluation left out).
+    pub seconds: f64,
+    /// Highest peak RSS of those processes, MiB, when recorded.
+    pub peak_rss_mib: Option<f64>,
+    /// Resumes before the process that wrote the checkpoint (0: the first process wrote it).
+    pub resumes: usize,
+}
+
+/// The progress of the checkpointed run in `out`, or `None` when it has no checkpoint.
+pub fn checkpoint_progress(out: &Path) -> anyhow::Result<Option<CheckpointProgress>> {
+    let state_path = out.join(CHECKPOINT_DIR).join(STATE_FILE);
+    if !state_path.is_file() {
+        return Ok(None);
+    }
+    let state: CheckpointState = read_json(&state_path)?;
+    Ok(Some(state.progress()))
+}
+
+/// The configuration of the checkpointed run in `out`, or `None` when it has no checkpoint
+/// (so a caller can tell whether `--resume` would continue *its* run).
+pub fn checkpointed_config(out: &Path) -> anyhow::Result<Option<TrainConfig>> {
+    if !has_checkpoint(out) {
+        return Ok(None);
+    }
+    let saved: RunConfig = read_json(&out.join(CONFIG_FILE))?;
+    Ok(Some(saved.train))
+}
+
+/// `lethe train` stopped after [`TrainOptions::pause_after`] epochs, as asked; the checkpoint
+/// of its last epoch is kept and `--resume` continues the run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "training paused after epoch {completed}/{total} (--pause-after); its checkpoint is in {}: \
+     run the same command again with --resume to continue",
+    checkpoint.display()
+)]
+pub struct TrainPaused {
+    /// Epochs completed.
+    pub completed: usize,
+    /// Epochs of the whole run.
+    pub total: usize,
+    /// The checkpoint directory.
+    pub checkpoint: PathBuf,
 }
 
 impl TrainConfig {
@@ -216,6 +270,31 @@ struct CheckpointState {
     weights: String,
     optimizer: String,
     history: Vec<EpochRecord>,
+    /// Wall time of all processes up to this checkpoint, seconds (absent before 2026-12-05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    wall_seconds: Option<f64>,
+    /// Highest peak RSS of those processes, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    peak_rss_mib: Option<f64>,
+    /// Resumes before the process that wrote this checkpoint.
+    #[serde(default)]
+    resumes: usize,
+}
+
+impl CheckpointState {
+    fn progress(&self) -> CheckpointProgress {
+        CheckpointProgress {
+            completed_epochs: self.completed_epochs,
+            seconds: self.wall_seconds.unwrap_or_else(|| {
+                self.history
+                    .iter()
+                    .map(|record| record.seconds)
+                    .sum::<f64>()
+            }),
+            peak_rss_mib: self.peak_rss_mib,
+            resumes: self.resumes,
+        }
+    }
 }
 
 /// `config.json`: the run's configuration and the versions that ran it.
@@ -253,6 +332,10 @@ pub struct TrainOptions {
     pub download: bool,
     /// Show progress bars.
     pub progress: bool,
+    /// Stop with [`TrainPaused`] after this many epochs of this process (the checkpoint is
+    /// kept; never before the last epoch's final weights would be written); `None` runs to the
+    /// end.
+    pub pause_after: Option<usize>,
 }
 
 const CHECKPOINT_DIR: &str = "checkpoint";
@@ -261,6 +344,7 @@ const CONFIG_FILE: &str = "config.json";
 
 /// Train a model from scratch (or resume), write its artifacts into `options.out`.
 pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainReport> {
+    let process_started = Instant::now();
     let checkpoint_dir = options.out.join(CHECKPOINT_DIR);
     let state_path = checkpoint_dir.join(STATE_FILE);
     let config_path = options.out.join(CONFIG_FILE);
@@ -372,6 +456,8 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
 
     let model_config = config.model.config(config.dataset);
     let mut optimizer = config.optimizer();
+    // What the processes before this one cost (nothing for a fresh run) and how many resumed.
+    let earlier = resumed.as_ref().map(|(_, state)| state.progress());
     let (mut model, mut history, start_epoch) = match resumed {
         Some((_, state)) => {
             let weights_path = checkpoint_dir.join(&state.weights);
@@ -524,7 +610,37 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         tracing::info!("{line}");
         writeln!(log, "{line}").context("writing train.log")?;
         history.push(record);
-        save_checkpoint(&checkpoint_dir, epoch + 1, &model, &optimizer, &history)?;
+        let cost = RunCost {
+            wall_seconds: process_started.elapsed().as_secs_f64()
+                + earlier.map_or(0.0, |progress| progress.seconds),
+            peak_rss_mib: lethe_shared::metrics::peak_rss_bytes()
+                .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+                .into_iter()
+                .chain(earlier.and_then(|progress| progress.peak_rss_mib))
+                .reduce(f64::max),
+            resumes: earlier.map_or(0, |progress| progress.resumes + 1),
+        };
+        save_checkpoint(
+            &checkpoint_dir,
+            epoch + 1,
+            &model,
+            &optimizer,
+            &history,
+            cost,
+        )?;
+        let completed = epoch + 1;
+        if completed < config.epochs
+            && options
+                .pause_after
+                .is_some_and(|pause| completed - start_epoch >= pause)
+        {
+            return Err(TrainPaused {
+                completed,
+                total: config.epochs,
+                checkpoint: checkpoint_dir.clone(),
+            }
+            .into());
+        }
     }
 
     let test = evaluate_test(&model)?;
@@ -598,12 +714,21 @@ pub(crate) fn progress_bar(enabled: bool, steps: u64, prefix: String) -> Progres
     bar
 }
 
+/// The cost of a run up to a checkpoint, over all its processes.
+#[derive(Debug, Clone, Copy)]
+struct RunCost {
+    wall_seconds: f64,
+    peak_rss_mib: Option<f64>,
+    resumes: usize,
+}
+
 fn save_checkpoint(
     dir: &Path,
     completed_epochs: usize,
     model: &Classifier,
     optimizer: &ModuleOptimizer,
     history: &[EpochRecord],
+    cost: RunCost,
 ) -> anyhow::Result<()> {
     let weights_name = format!("epoch-{completed_epochs:04}.bpk");
     let optimizer_name = format!("epoch-{completed_epochs:04}.optim");
@@ -622,6 +747,9 @@ fn save_checkpoint(
         weights: weights_name.clone(),
         optimizer: optimizer_name.clone(),
         history: history.to_vec(),
+        wall_seconds: Some(cost.wall_seconds),
+        peak_rss_mib: cost.peak_rss_mib,
+        resumes: cost.resumes,
     };
     write_atomic(
         &dir.join(STATE_FILE),

@@ -131,3 +131,62 @@ fn sigkill_mid_epoch_then_resume_loses_no_completed_epoch() {
     assert!(out.path().join("model.bpk").is_file());
     assert!(out.path().join("manifest.json").is_file());
 }
+
+#[test]
+fn pause_after_then_resume_finishes_with_the_whole_wall_time() {
+    let out = tempfile::tempdir().unwrap();
+    let state_path = out.path().join("checkpoint/state.json");
+
+    let paused = train_command(out.path(), false)
+        .args(["--pause-after", "2"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&paused.stdout);
+    assert!(
+        paused.status.success(),
+        "a pause is not a failure:\n{}",
+        String::from_utf8_lossy(&paused.stderr)
+    );
+    assert!(
+        said.contains("paused after epoch 2/3") && said.contains("--resume"),
+        "{said}"
+    );
+    assert!(
+        !out.path().join("model.bpk").exists(),
+        "a paused run wrote weights"
+    );
+    let state = read_json(&state_path);
+    assert_eq!(state["completed_epochs"], 2);
+    assert_eq!(state["resumes"], 0);
+    let wall_at_pause = state["wall_seconds"].as_f64().unwrap();
+    let steps_at_pause: f64 = state["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|epoch| epoch["seconds"].as_f64().unwrap())
+        .sum();
+    // Wall time covers the training steps and more (loading, evaluation, checkpoints).
+    assert!(
+        wall_at_pause >= steps_at_pause,
+        "{wall_at_pause} < {steps_at_pause}"
+    );
+    assert!(state["peak_rss_mib"].as_f64().unwrap() > 0.0);
+
+    // The last epoch: nothing left to pause before, so --pause-after does not stop it.
+    let resumed = train_command(out.path(), true)
+        .args(["--pause-after", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let state = read_json(&state_path);
+    assert_eq!(state["completed_epochs"], 3);
+    assert_eq!(state["resumes"], 1);
+    assert!(state["wall_seconds"].as_f64().unwrap() > wall_at_pause);
+    let metrics = read_json(&out.path().join("metrics.json"));
+    assert_eq!(metrics["history"].as_array().unwrap().len(), 3);
+    assert!(out.path().join("model.bpk").is_file());
+}

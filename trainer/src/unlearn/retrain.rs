@@ -3,15 +3,18 @@
 //! The gold standard every other method is measured against.
 //!
 //! It runs through `lethe train`'s own loop in the method's work directory, so it checkpoints
-//! every epoch and a killed `lethe compare` resumes it where it stopped.
+//! every epoch, stops after `--pause-after` epochs when asked, and a rerun of a killed or paused
+//! `lethe forget`/`lethe compare` resumes it where it stopped. A resumed run's wall time and
+//! peak memory cover all its processes (read from the checkpoint), as for the other methods.
 
 use lethe_shared::model::{Architecture, ModelConfig};
 use lethe_shared::weights;
 
+use super::checkpoint::Resumed;
 use super::{
     MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, trainable_params,
 };
-use crate::train::{self, RetainOnly, TrainConfig, TrainOptions};
+use crate::train::{self, RetainOnly, TrainConfig, TrainOptions, TrainPaused};
 
 /// Training from scratch on the retained data.
 pub struct Retrain;
@@ -44,15 +47,56 @@ impl UnlearningMethod for Retrain {
             forget: context.config.forget.clone(),
             validation: context.config.validation,
         });
-        let resume = train::has_checkpoint(&context.work_dir);
+        // A checkpoint of another run (other seed, split or subset) must not be resumed: `lethe
+        // train --resume` would continue it with its own configuration.
+        let saved = train::checkpointed_config(&context.work_dir).map_err(UnlearnError::Retrain)?;
+        if let Some(saved) = saved
+            && (TrainConfig {
+                backend: config.backend,
+                ..saved
+            }) != config
+        {
+            tracing::warn!(
+                "retrain: {} holds a checkpoint of another run (configuration differs); starting \
+                 from scratch",
+                context.work_dir.display()
+            );
+            std::fs::remove_dir_all(&context.work_dir).map_err(|error| {
+                UnlearnError::Retrain(anyhow::anyhow!(
+                    "removing {}: {error}",
+                    context.work_dir.display()
+                ))
+            })?;
+        }
+        let earlier =
+            train::checkpoint_progress(&context.work_dir).map_err(UnlearnError::Retrain)?;
+        if let Some(progress) = earlier {
+            context.resumed.set(Some(Resumed {
+                completed_epochs: progress.completed_epochs,
+                seconds: progress.seconds,
+                peak_rss_mib: progress.peak_rss_mib,
+                resumes: progress.resumes,
+            }));
+        }
         let options = TrainOptions {
             out: context.work_dir.clone(),
-            resume,
+            resume: earlier.is_some(),
             data_dir: context.data_dir.clone(),
             download: false,
             progress: context.progress,
+            pause_after: context.pause_after,
         };
-        let report = train::run(config, &options).map_err(UnlearnError::Retrain)?;
+        let report = train::run(config, &options).map_err(|error| {
+            match error.downcast_ref::<TrainPaused>() {
+                Some(paused) => UnlearnError::Paused {
+                    method: MethodKind::Retrain.name(),
+                    completed: paused.completed,
+                    total: paused.total,
+                    checkpoint: paused.checkpoint.clone(),
+                },
+                None => UnlearnError::Retrain(error),
+            }
+        })?;
         let (_, model) = weights::load_run(&context.work_dir, &context.training_device)?;
         let trainable = trainable_params(&model);
         Ok(MethodOutput {

@@ -210,13 +210,6 @@ impl Session {
             config.method,
             context.epochs(method.as_ref())
         );
-        if options.pause_after.is_some() && config.method == MethodKind::Retrain {
-            tracing::warn!(
-                "retrain ignores --pause-after: it checkpoints every epoch in {} and a rerun \
-                 after a kill resumes it",
-                context.work_dir.display()
-            );
-        }
         reset_peak_rss();
         let output = method.run(&context)?;
         // A resumed run adds the wall time and peak memory of the processes before this one.
