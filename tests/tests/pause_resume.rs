@@ -167,12 +167,15 @@ fn retrain_paused_after_each_epoch_resumes_to_the_same_model() {
     check_pause_and_resume(config);
 }
 
-#[test]
-fn a_retrain_checkpoint_of_another_seed_is_not_resumed() {
-    let _serial = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    let mut config = quick_config(MethodKind::Retrain);
+/// Pause a 2-epoch `method` run after its first epoch, then run it again with another seed into
+/// the same directory: the checkpoint does not belong to this run, which starts from scratch.
+/// Returns the run directory's `config.json`.
+fn check_another_seed_starts_afresh(
+    method: MethodKind,
+    dir: &std::path::Path,
+) -> serde_json::Value {
+    let out = dir.join("run");
+    let mut config = quick_config(method);
     config.epochs = Some(2);
     let pausing = RunOptions {
         pause_after: Some(1),
@@ -184,29 +187,25 @@ fn a_retrain_checkpoint_of_another_seed_is_not_resumed() {
     forget(config, &options(out.clone())).unwrap_or_else(|error| panic!("{error:#}"));
     let recorded = run_config(&out);
     assert!(recorded.get("resumed").is_none(), "{recorded}");
-    // Both epochs ran in this process, with the new seed.
-    let train_config = run_config(&out.join("train"));
-    assert_eq!(train_config["train"]["seed"], 1, "{train_config}");
+    assert_eq!(recorded["unlearn"]["seed"], 1);
+    // Both epochs ran in this process.
     assert_eq!(recorded["history"].as_array().unwrap().len(), 2);
+    recorded
 }
 
 #[test]
 fn a_checkpoint_of_another_run_is_not_resumed() {
     let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    let mut config = quick_config(MethodKind::Ft);
-    config.epochs = Some(2);
-    let pausing = RunOptions {
-        pause_after: Some(1),
-        ..options(out.clone())
-    };
-    let error = forget(config.clone(), &pausing).unwrap_err();
-    assert!(lethe_trainer::unlearn::run::is_pause(&error), "{error:#}");
-    // Another seed: the checkpoint does not belong to this run, which starts from scratch.
-    config.seed = 1;
-    forget(config, &options(out.clone())).unwrap_or_else(|error| panic!("{error:#}"));
-    let recorded = run_config(&out);
-    assert!(recorded.get("resumed").is_none(), "{recorded}");
-    assert_eq!(recorded["unlearn"]["seed"], 1);
+    check_another_seed_starts_afresh(MethodKind::Ft, dir.path());
+}
+
+#[test]
+fn a_retrain_checkpoint_of_another_seed_is_not_resumed() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    check_another_seed_starts_afresh(MethodKind::Retrain, dir.path());
+    // `lethe train --resume` would have continued the seed-0 run: its own record says seed 1.
+    let train_config = run_config(&dir.path().join("run/train"));
+    assert_eq!(train_config["train"]["seed"], 1, "{train_config}");
 }
