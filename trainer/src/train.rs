@@ -157,7 +157,34 @@ pub struct TrainPaused {
     pub checkpoint: PathBuf,
 }
 
+/// Wall time (seconds) and peak RSS (MiB) of a run so far: this process since `started` plus
+/// `earlier_seconds` of the processes before it, and the higher of this process's peak and
+/// theirs (`earlier_peak_rss_mib`). Shared by `lethe train`'s checkpoints and the unlearning
+/// loop's, so a resumed run of either reports the same totals.
+pub(crate) fn run_totals_since(
+    started: Instant,
+    earlier_seconds: f64,
+    earlier_peak_rss_mib: Option<f64>,
+) -> (f64, Option<f64>) {
+    let seconds = started.elapsed().as_secs_f64() + earlier_seconds;
+    let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
+        .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+        .into_iter()
+        .chain(earlier_peak_rss_mib)
+        .reduce(f64::max);
+    (seconds, peak_rss_mib)
+}
+
 impl TrainConfig {
+    /// Whether `self` describes the same run as `saved`: equal in everything but the backend
+    /// (where a run executes, not what it is — a checkpoint resumes on any backend).
+    pub fn same_run_as(&self, saved: &TrainConfig) -> bool {
+        TrainConfig {
+            backend: self.backend,
+            ..saved.clone()
+        } == *self
+    }
+
     /// The committed default recipe for a model family, scaled for CPU budgets.
     ///
     /// - ResNets: SGD lr 0.1, momentum 0.9, weight decay 5e-4, cosine, batch 128, crop + flip.
@@ -351,11 +378,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
 
     let resumed = if options.resume && state_path.is_file() {
         let saved: RunConfig = read_json(&config_path)?;
-        if (TrainConfig {
-            backend: config.backend,
-            ..saved.train.clone()
-        }) != config
-        {
+        if !config.same_run_as(&saved.train) {
             tracing::warn!(
                 "resuming with the configuration saved in {} (command-line settings are ignored on resume)",
                 config_path.display()
@@ -610,14 +633,14 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         tracing::info!("{line}");
         writeln!(log, "{line}").context("writing train.log")?;
         history.push(record);
+        let (wall_seconds, peak_rss_mib) = run_totals_since(
+            process_started,
+            earlier.map_or(0.0, |progress| progress.seconds),
+            earlier.and_then(|progress| progress.peak_rss_mib),
+        );
         let cost = RunCost {
-            wall_seconds: process_started.elapsed().as_secs_f64()
-                + earlier.map_or(0.0, |progress| progress.seconds),
-            peak_rss_mib: lethe_shared::metrics::peak_rss_bytes()
-                .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
-                .into_iter()
-                .chain(earlier.and_then(|progress| progress.peak_rss_mib))
-                .reduce(f64::max),
+            wall_seconds,
+            peak_rss_mib,
             resumes: earlier.map_or(0, |progress| progress.resumes + 1),
         };
         save_checkpoint(

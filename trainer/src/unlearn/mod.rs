@@ -452,14 +452,11 @@ impl UnlearnContext<'_> {
     /// resumed run, the processes before it.
     pub fn run_totals(&self) -> (f64, Option<f64>) {
         let earlier = self.resumed.get();
-        let seconds =
-            self.started.elapsed().as_secs_f64() + earlier.map_or(0.0, |resumed| resumed.seconds);
-        let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
-            .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
-            .into_iter()
-            .chain(earlier.and_then(|resumed| resumed.peak_rss_mib))
-            .reduce(f64::max);
-        (seconds, peak_rss_mib)
+        crate::train::run_totals_since(
+            self.started,
+            earlier.map_or(0.0, |resumed| resumed.seconds),
+            earlier.and_then(|resumed| resumed.peak_rss_mib),
+        )
     }
 
     /// Epochs for `method` (the configured value, else its default).

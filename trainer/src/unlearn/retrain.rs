@@ -51,10 +51,7 @@ impl UnlearningMethod for Retrain {
         // train --resume` would continue it with its own configuration.
         let saved = train::checkpointed_config(&context.work_dir).map_err(UnlearnError::Retrain)?;
         if let Some(saved) = saved
-            && (TrainConfig {
-                backend: config.backend,
-                ..saved
-            }) != config
+            && !config.same_run_as(&saved)
         {
             tracing::warn!(
                 "retrain: {} holds a checkpoint of another run (configuration differs); starting \
