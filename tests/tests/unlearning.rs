@@ -5,7 +5,7 @@
 mod common;
 
 use common::{options, original, quick_config};
-use lethe_shared::data::split::ForgetRequest;
+use lethe_shared::data::split::{ForgetRequest, ValidationHoldout};
 use lethe_trainer::backend::Backend;
 use lethe_trainer::unlearn::run::{RunOptions, compare, forget};
 use lethe_trainer::unlearn::summary::summarize;
@@ -257,4 +257,84 @@ fn bad_requests_fail_clearly_and_write_nothing() {
     )
     .unwrap_err();
     assert!(format!("{error:#}").contains("not-a-model"), "{error:#}");
+}
+
+/// `--retrain` gives the reference of Avg. Gap and activation distances: the shipped Retrain of
+/// "cat" serves a run forgetting "cat", and is refused (before anything trains or is written)
+/// for another class, a random sample, another hold-out, or a model that forgot nothing.
+#[test]
+fn a_retrain_reference_must_have_forgotten_the_same_request() {
+    let shipped_retrain = original().join("../resnet20-cifar10-forget-3-retrain");
+    let dir = tempfile::tempdir().unwrap();
+    let with_reference = |out: &str, reference: &std::path::Path| RunOptions {
+        retrain: Some(reference.to_owned()),
+        ..options(dir.path().join(out))
+    };
+
+    let report = forget(
+        quick_config(MethodKind::Ga),
+        &with_reference("same", &shipped_retrain),
+    )
+    .unwrap_or_else(|error| panic!("{error:#}"));
+    let reference = report.retrain.as_ref().expect("a reference row");
+    assert_eq!(
+        reference.metrics.ua, 100.0,
+        "the Retrain of cat forgets cat"
+    );
+    assert!(report.rows[0].metrics.avg_gap.is_some());
+    assert!(report.original.metrics.avg_gap.is_some());
+
+    let another_class = UnlearnConfig {
+        forget: ForgetRequest::Classes(vec![5]),
+        ..quick_config(MethodKind::Ga)
+    };
+    let random = UnlearnConfig {
+        forget: ForgetRequest::Random {
+            fraction: 0.1,
+            seed: 0,
+        },
+        ..quick_config(MethodKind::Ga)
+    };
+    let held_out = UnlearnConfig {
+        validation: ValidationHoldout::TenPercent { seed: 0 },
+        ..quick_config(MethodKind::Ga)
+    };
+    let cases = [
+        (another_class, shipped_retrain.clone(), "forgot classes 3"),
+        (random, shipped_retrain.clone(), "forgot classes 3"),
+        (
+            held_out,
+            shipped_retrain.clone(),
+            "forgot classes 3 with no hold-out",
+        ),
+        (
+            quick_config(MethodKind::Ga),
+            original(),
+            "records no forgetting (method original)",
+        ),
+    ];
+    for (index, (config, reference, expected)) in cases.into_iter().enumerate() {
+        let out = format!("refused{index}");
+        let error = forget(config, &with_reference(&out, &reference)).unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains(expected), "case {index}: {message}");
+        assert!(message.contains("leave out --retrain"), "{message}");
+        assert!(!dir.path().join(&out).exists(), "case {index} wrote {out}");
+    }
+    // `lethe compare --retrain` checks the same way, before it creates its directory.
+    let error = compare(
+        UnlearnConfig {
+            forget: ForgetRequest::Classes(vec![5]),
+            ..quick_config(MethodKind::Ga)
+        },
+        &[MethodKind::Ga],
+        1,
+        &with_reference("compare", &shipped_retrain),
+    )
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("forgot classes 3"),
+        "{error:#}"
+    );
+    assert!(!dir.path().join("compare").exists());
 }

@@ -227,7 +227,8 @@ struct UnlearnArgs {
     #[arg(long)]
     test_limit: Option<usize>,
     /// Reuse this Retrain model (run directory) instead of training one; enables activation
-    /// distances and Avg. Gap.
+    /// distances and Avg. Gap. It must have forgotten what this run forgets (same classes, or
+    /// the same random sample and seed, and the same hold-out), or the run is refused.
     #[arg(long)]
     retrain: Option<PathBuf>,
     /// Output directory.

@@ -83,9 +83,10 @@ impl LoopState {
         }
     }
 
-    /// Whether this checkpoint belongs to the run of `config` from the θ_o with `original_sha256`.
+    /// Whether this checkpoint belongs to the run of `config` (on any backend) from the θ_o
+    /// with `original_sha256`.
     pub fn belongs_to(&self, config: &UnlearnConfig, original_sha256: &str) -> bool {
-        self.config == *config && self.original_sha256 == original_sha256
+        config.same_run_as(&self.config) && self.original_sha256 == original_sha256
     }
 }
 

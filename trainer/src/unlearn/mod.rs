@@ -347,6 +347,16 @@ impl UnlearnConfig {
         }
     }
 
+    /// Whether `self` describes the same run as `saved`: equal in everything but the backend
+    /// (where a run executes, not what it is), so a per-epoch checkpoint resumes on any backend,
+    /// as `lethe train`'s does ([`crate::train::TrainConfig::same_run_as`]).
+    pub fn same_run_as(&self, saved: &UnlearnConfig) -> bool {
+        UnlearnConfig {
+            backend: self.backend,
+            ..saved.clone()
+        } == *self
+    }
+
     /// This configuration with `epochs` spelled out (`None` becomes the method's default for
     /// `model`), so that a run given `--epochs 5` and one left at a default of 5 compare equal:
     /// `lethe compare` reuses a finished run when the two agree.
@@ -839,4 +849,30 @@ pub fn trainable_params(model: &Classifier) -> usize {
     let mut counter = Counter(0);
     model.visit(&mut counter);
     counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_run_ignores_the_backend_only() {
+        let saved = UnlearnConfig::new(MethodKind::Salun, ForgetRequest::Classes(vec![3]));
+        let on_gpu = UnlearnConfig {
+            backend: Backend::Wgpu,
+            ..saved.clone()
+        };
+        assert!(on_gpu.same_run_as(&saved));
+        assert!(saved.same_run_as(&on_gpu));
+        let reseeded = UnlearnConfig {
+            seed: saved.seed + 1,
+            ..saved.clone()
+        };
+        assert!(!reseeded.same_run_as(&saved));
+        let other_class = UnlearnConfig {
+            forget: ForgetRequest::Classes(vec![5]),
+            ..on_gpu
+        };
+        assert!(!other_class.same_run_as(&saved));
+    }
 }

@@ -6,6 +6,7 @@
 //! a killed comparison resumes where it stopped (Retrain resumes mid-run from its checkpoint).
 
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::tensor::Device;
 use lethe_shared::adapt::slim;
-use lethe_shared::data::split::UnlearningSplit;
+use lethe_shared::data::split::{ForgetRequest, UnlearningSplit, ValidationHoldout};
 use lethe_shared::data::{DataSplit, ImageDataset};
 use lethe_shared::metrics::{UnlearningScores, reset_peak_rss};
 use lethe_shared::model::{Classifier, ModelConfig};
@@ -365,6 +366,104 @@ struct Measured {
     confidences: Confidences,
 }
 
+/// The forgetting request a saved run answered, as its manifest records it: an unlearning
+/// run's `config.forget` / `config.validation`, or `lethe train --retain-only`'s
+/// `config.retain_only`. `None` when the manifest records neither (an original model, or a
+/// manifest written by hand).
+fn recorded_request(manifest: &Manifest) -> Option<(ForgetRequest, ValidationHoldout)> {
+    let config = &manifest.config;
+    let request = if config.get("forget").is_some() {
+        config
+    } else {
+        config.get("retain_only")?
+    };
+    let forget = serde_json::from_value(request.get("forget")?.clone()).ok()?;
+    let validation = match request.get("validation") {
+        Some(value) => serde_json::from_value(value.clone()).ok()?,
+        None => ValidationHoldout::None,
+    };
+    Some((forget, validation))
+}
+
+/// Whether two requests forget the same images: the same set of classes (in any order, repeats
+/// counting once), or the same random sample (fraction and seed).
+fn same_forget_set(a: &ForgetRequest, b: &ForgetRequest) -> bool {
+    match (a, b) {
+        (ForgetRequest::Classes(a), ForgetRequest::Classes(b)) => {
+            let set = |classes: &[u8]| classes.iter().copied().collect::<BTreeSet<u8>>();
+            set(a) == set(b)
+        }
+        _ => a == b,
+    }
+}
+
+/// A validation hold-out in words, for messages.
+fn holdout_words(validation: ValidationHoldout) -> String {
+    match validation {
+        ValidationHoldout::None => "no hold-out".into(),
+        ValidationHoldout::TenPercent { seed } => format!("a 10 % hold-out (seed {seed})"),
+    }
+}
+
+/// Refuse a `--retrain` reference that did not forget what this run forgets (another class,
+/// another random sample, another hold-out): its Avg. Gap and activation distances would compare
+/// two different requests and mean nothing. A reference whose method is not Retrain is
+/// accepted with a warning (any model of the same request can serve as a yardstick).
+fn check_retrain_reference(path: &Path, config: &UnlearnConfig) -> anyhow::Result<()> {
+    let (_, manifest_path) =
+        weights::resolve_paths(path).with_context(|| format!("--retrain {}", path.display()))?;
+    let manifest = weights::read_manifest(&manifest_path)
+        .with_context(|| format!("--retrain {}", path.display()))?;
+    let refuse = |what: String| -> anyhow::Result<()> {
+        bail!(
+            "--retrain {} {what}, but this run forgets {} with {}: its Avg. Gap and activation \
+             distances would compare different requests. Give the Retrain of the same request \
+             (`lethe forget --method retrain` with the same forgetting options and seed), or \
+             leave out --retrain",
+            path.display(),
+            config.forget,
+            holdout_words(config.validation)
+        )
+    };
+    match recorded_request(&manifest) {
+        Some((forget, validation)) => {
+            if !same_forget_set(&forget, &config.forget) {
+                return refuse(format!("forgot {forget}"));
+            }
+            if validation != config.validation {
+                return refuse(format!(
+                    "forgot {forget} with {}",
+                    holdout_words(validation)
+                ));
+            }
+        }
+        None => {
+            let recorded = ForgetRequest::Classes(manifest.forgotten_classes.clone());
+            let matches = matches!(config.forget, ForgetRequest::Classes(_))
+                && !manifest.forgotten_classes.is_empty()
+                && same_forget_set(&recorded, &config.forget);
+            if !matches {
+                return refuse(if manifest.forgotten_classes.is_empty() {
+                    format!("records no forgetting (method {})", manifest.method)
+                } else {
+                    format!(
+                        "forgot classes {:?} and records no forgetting options",
+                        manifest.forgotten_classes
+                    )
+                });
+            }
+        }
+    }
+    if manifest.method != MethodKind::Retrain.name() {
+        tracing::warn!(
+            "--retrain {} was made by {}, not Retrain; using it as the reference anyway",
+            path.display(),
+            manifest.method
+        );
+    }
+    Ok(())
+}
+
 /// `lethe forget`: one method; with `--retrain`, distances and Avg. Gap too.
 pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Report> {
     if config.method == MethodKind::Retrain && options.retrain.is_some() {
@@ -373,6 +472,7 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
     let session = Session::open(&config, options)?;
     let retrain = match &options.retrain {
         Some(path) => {
+            check_retrain_reference(path, &config)?;
             Some(session.measure_saved(path, config.batch_size, "Retrain (given)", None)?)
         }
         None => None,
@@ -416,6 +516,9 @@ pub fn compare(
     options: &RunOptions,
 ) -> anyhow::Result<Report> {
     let session = Session::open(&base, options)?;
+    if let Some(path) = &options.retrain {
+        check_retrain_reference(path, &base)?;
+    }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating {}", options.out.display()))?;
     let config_for = |method: MethodKind| UnlearnConfig {
