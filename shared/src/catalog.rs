@@ -59,8 +59,8 @@ pub struct CatalogRun {
     /// Size of the weights file in bytes (shown before downloading).
     pub weights_bytes: u64,
     /// Measured metrics: `test_accuracy` for originals; `ua`, `mia_efficacy`, `ra`, `ta`,
-    /// `unlearning_seconds`, `peak_rss_mib`, `epochs` for unlearned runs (absent when not
-    /// measured).
+    /// `unlearning_seconds`, `peak_rss_mib`, `epochs` for unlearned runs, and
+    /// `peak_device_mib` for runs made on a GPU (absent when not measured).
     pub metrics: BTreeMap<String, f64>,
     /// Test accuracy of each class in % (`null` when a class had no test image).
     pub per_class_accuracy: Vec<Option<f64>>,

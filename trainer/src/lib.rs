@@ -8,6 +8,7 @@ pub mod data_dir;
 pub mod download;
 pub mod eval;
 pub mod live_export;
+pub mod memory;
 pub mod plots;
 pub mod train;
 pub mod unlearn;

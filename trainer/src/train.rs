@@ -116,8 +116,22 @@ pub struct CheckpointProgress {
     pub seconds: f64,
     /// Highest peak RSS of those processes, MiB, when recorded.
     pub peak_rss_mib: Option<f64>,
+    /// Highest device memory reserved by those processes, MiB (GPU backends; `None` on the
+    /// CPU and in checkpoints written before Lethe recorded it).
+    pub peak_device_mib: Option<f64>,
     /// Resumes before the process that wrote the checkpoint (0: the first process wrote it).
     pub resumes: usize,
+}
+
+impl CheckpointProgress {
+    /// What the processes that completed these epochs cost.
+    pub fn totals(&self) -> RunTotals {
+        RunTotals {
+            seconds: self.seconds,
+            peak_rss_mib: self.peak_rss_mib,
+            peak_device_mib: self.peak_device_mib,
+        }
+    }
 }
 
 /// The progress of the checkpointed run in `out`, or `None` when it has no checkpoint.
@@ -157,22 +171,31 @@ pub struct TrainPaused {
     pub checkpoint: PathBuf,
 }
 
-/// Wall time (seconds) and peak RSS (MiB) of a run so far: this process since `started` plus
-/// `earlier_seconds` of the processes before it, and the higher of this process's peak and
-/// theirs (`earlier_peak_rss_mib`). Shared by `lethe train`'s checkpoints and the unlearning
-/// loop's, so a resumed run of either reports the same totals.
-pub(crate) fn run_totals_since(
-    started: Instant,
-    earlier_seconds: f64,
-    earlier_peak_rss_mib: Option<f64>,
-) -> (f64, Option<f64>) {
-    let seconds = started.elapsed().as_secs_f64() + earlier_seconds;
-    let peak_rss_mib = lethe_shared::metrics::peak_rss_bytes()
-        .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
-        .into_iter()
-        .chain(earlier_peak_rss_mib)
-        .reduce(f64::max);
-    (seconds, peak_rss_mib)
+/// What a run has cost so far, over all its processes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunTotals {
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Highest peak RSS, MiB (when the platform reports it).
+    pub peak_rss_mib: Option<f64>,
+    /// Highest device memory reserved, MiB (GPU backends only; [`crate::memory`]).
+    pub peak_device_mib: Option<f64>,
+}
+
+/// The totals of a run so far: this process since `started` plus the processes before it
+/// (`earlier`: their wall time added, the higher of the peaks kept). Shared by `lethe train`'s
+/// checkpoints and the unlearning loop's, so a resumed run of either reports the same totals.
+pub(crate) fn run_totals_since(started: Instant, earlier: RunTotals) -> RunTotals {
+    let higher =
+        |now: Option<f64>, before: Option<f64>| now.into_iter().chain(before).reduce(f64::max);
+    RunTotals {
+        seconds: started.elapsed().as_secs_f64() + earlier.seconds,
+        peak_rss_mib: higher(
+            lethe_shared::metrics::peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0)),
+            earlier.peak_rss_mib,
+        ),
+        peak_device_mib: higher(crate::memory::peak_device_mib(), earlier.peak_device_mib),
+    }
 }
 
 impl TrainConfig {
@@ -303,6 +326,9 @@ struct CheckpointState {
     /// Highest peak RSS of those processes, MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     peak_rss_mib: Option<f64>,
+    /// Highest device memory reserved by those processes, MiB (GPU backends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    peak_device_mib: Option<f64>,
     /// Resumes before the process that wrote this checkpoint.
     #[serde(default)]
     resumes: usize,
@@ -319,6 +345,7 @@ impl CheckpointState {
                     .sum::<f64>()
             }),
             peak_rss_mib: self.peak_rss_mib,
+            peak_device_mib: self.peak_device_mib,
             resumes: self.resumes,
         }
     }
@@ -588,6 +615,7 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
             learning_rate =
                 config.learning_rate_at(epoch * steps_per_epoch + step, steps_per_epoch);
             model = optimizer.step(learning_rate, model, gradients);
+            crate::memory::sample_device_memory(&training_device);
 
             loss_sum += loss_value * batch.len() as f64;
             correct += hits as usize;
@@ -633,14 +661,13 @@ pub fn run(config: TrainConfig, options: &TrainOptions) -> anyhow::Result<TrainR
         tracing::info!("{line}");
         writeln!(log, "{line}").context("writing train.log")?;
         history.push(record);
-        let (wall_seconds, peak_rss_mib) = run_totals_since(
-            process_started,
-            earlier.map_or(0.0, |progress| progress.seconds),
-            earlier.and_then(|progress| progress.peak_rss_mib),
-        );
         let cost = RunCost {
-            wall_seconds,
-            peak_rss_mib,
+            totals: run_totals_since(
+                process_started,
+                earlier
+                    .map(|progress| progress.totals())
+                    .unwrap_or_default(),
+            ),
             resumes: earlier.map_or(0, |progress| progress.resumes + 1),
         };
         save_checkpoint(
@@ -740,8 +767,7 @@ pub(crate) fn progress_bar(enabled: bool, steps: u64, prefix: String) -> Progres
 /// The cost of a run up to a checkpoint, over all its processes.
 #[derive(Debug, Clone, Copy)]
 struct RunCost {
-    wall_seconds: f64,
-    peak_rss_mib: Option<f64>,
+    totals: RunTotals,
     resumes: usize,
 }
 
@@ -770,8 +796,9 @@ fn save_checkpoint(
         weights: weights_name.clone(),
         optimizer: optimizer_name.clone(),
         history: history.to_vec(),
-        wall_seconds: Some(cost.wall_seconds),
-        peak_rss_mib: cost.peak_rss_mib,
+        wall_seconds: Some(cost.totals.seconds),
+        peak_rss_mib: cost.totals.peak_rss_mib,
+        peak_device_mib: cost.totals.peak_device_mib,
         resumes: cost.resumes,
     };
     write_atomic(

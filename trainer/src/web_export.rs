@@ -421,6 +421,9 @@ fn catalog_run(
         if let Some(peak) = row.peak_rss_mib {
             metrics.insert("peak_rss_mib".into(), peak);
         }
+        if let Some(peak) = row.peak_device_mib {
+            metrics.insert("peak_device_mib".into(), peak);
+        }
         note = format!("{method_name}, {} epoch(s)", row.epochs);
         if let Some(config) = &row.config {
             if let Some(limit) = config.limits.retain {

@@ -4,6 +4,7 @@
 //! uses every kind of layer (conv, BatchNorm, ReLU, residual add, pooling, linear).
 #![cfg(feature = "wgpu")]
 
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
@@ -44,4 +45,15 @@ fn tiny_resnet_trains_one_step_on_wgpu() {
         "the optimizer step changed nothing"
     );
     assert!(head_after.iter().all(|value| value.is_finite()));
+
+    // Peak device memory (spec §4 on a GPU): the allocator holds at least the model's weights.
+    let reserved = lethe_trainer::memory::sample_device_memory(&device)
+        .expect("the wgpu backend reports its memory pools");
+    let weight_bytes = 4 * model.num_params() as u64;
+    assert!(
+        reserved >= weight_bytes,
+        "{reserved} B reserved < {weight_bytes} B of weights"
+    );
+    let peak = lethe_trainer::memory::peak_device_mib().expect("a peak after a reading");
+    assert!(peak * 1024.0 * 1024.0 >= reserved as f64);
 }

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{EpochLog, UnlearnConfig, UnlearnError};
+use crate::train::RunTotals;
 
 /// The index of a checkpoint: what run it belongs to and how far it got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +49,9 @@ pub struct LoopState {
     pub seconds: f64,
     /// Highest peak RSS of those processes, MiB (when the platform reports it).
     pub peak_rss_mib: Option<f64>,
+    /// Highest device memory reserved by those processes, MiB (GPU backends only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_device_mib: Option<f64>,
     /// How many times the run was resumed before this checkpoint was written.
     pub resumes: usize,
     /// The model's file.
@@ -65,8 +69,7 @@ impl LoopState {
         completed_epochs: usize,
         total_epochs: usize,
         history: Vec<EpochLog>,
-        seconds: f64,
-        peak_rss_mib: Option<f64>,
+        totals: RunTotals,
         resumes: usize,
     ) -> Self {
         Self {
@@ -75,11 +78,21 @@ impl LoopState {
             completed_epochs,
             total_epochs,
             history,
-            seconds,
-            peak_rss_mib,
+            seconds: totals.seconds,
+            peak_rss_mib: totals.peak_rss_mib,
+            peak_device_mib: totals.peak_device_mib,
             resumes,
             weights: format!("epoch-{completed_epochs:04}.bpk"),
             optimizer: format!("epoch-{completed_epochs:04}.optim"),
+        }
+    }
+
+    /// What the processes up to this checkpoint cost.
+    pub fn totals(&self) -> RunTotals {
+        RunTotals {
+            seconds: self.seconds,
+            peak_rss_mib: self.peak_rss_mib,
+            peak_device_mib: self.peak_device_mib,
         }
     }
 
@@ -95,10 +108,8 @@ impl LoopState {
 pub struct Resumed {
     /// Epochs already done when this process started.
     pub completed_epochs: usize,
-    /// Their wall time (all earlier processes), seconds.
-    pub seconds: f64,
-    /// Their highest peak RSS, MiB.
-    pub peak_rss_mib: Option<f64>,
+    /// Their wall time and peak memory (all earlier processes).
+    pub totals: RunTotals,
     /// Resumes before this one.
     pub resumes: usize,
 }

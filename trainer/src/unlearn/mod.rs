@@ -458,14 +458,15 @@ pub struct UnlearnContext<'a> {
 }
 
 impl UnlearnContext<'_> {
-    /// The run's wall time (seconds) and peak RSS (MiB) so far, over this process and, for a
-    /// resumed run, the processes before it.
-    pub fn run_totals(&self) -> (f64, Option<f64>) {
-        let earlier = self.resumed.get();
+    /// The run's wall time and peak memory so far, over this process and, for a resumed run,
+    /// the processes before it.
+    pub fn run_totals(&self) -> crate::train::RunTotals {
         crate::train::run_totals_since(
             self.started,
-            earlier.map_or(0.0, |resumed| resumed.seconds),
-            earlier.and_then(|resumed| resumed.peak_rss_mib),
+            self.resumed
+                .get()
+                .map(|resumed| resumed.totals)
+                .unwrap_or_default(),
         )
     }
 
@@ -728,8 +729,7 @@ pub fn train_loop(
             );
             context.resumed.set(Some(Resumed {
                 completed_epochs: state.completed_epochs,
-                seconds: state.seconds,
-                peak_rss_mib: state.peak_rss_mib,
+                totals: state.totals(),
                 resumes: state.resumes,
             }));
             first_epoch = state.completed_epochs;
@@ -777,6 +777,7 @@ pub fn train_loop(
                 });
             }
             model = optimizer_step(&mut plan.optimizer, (plan.learning_rate)(done), model, loss);
+            crate::memory::sample_device_memory(&context.training_device);
             model = after_step(model)?;
             loss_sum += loss_value * primary.len() as f64;
             seen += primary.len();
@@ -800,15 +801,13 @@ pub fn train_loop(
         history.push(record);
         let completed = epoch + 1;
         if plan.resumable && completed < plan.epochs {
-            let (seconds, peak_rss_mib) = context.run_totals();
             let state = LoopState::new(
                 context.config,
                 original_sha256,
                 completed,
                 plan.epochs,
                 history.clone(),
-                seconds,
-                peak_rss_mib,
+                context.run_totals(),
                 context
                     .resumed
                     .get()

@@ -18,8 +18,12 @@ pub struct MethodRow {
     pub epochs: usize,
     /// RTE: wall time of the unlearning run, seconds.
     pub seconds: f64,
-    /// Peak resident memory of the process during the run, MiB (CPU).
+    /// Peak resident memory of the process during the run, MiB.
     pub peak_rss_mib: Option<f64>,
+    /// Peak device memory reserved during the run, MiB (GPU backends only: spec §4's "peak
+    /// memory" on a GPU; [`crate::memory`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_device_mib: Option<f64>,
     /// Parameters trained during unlearning.
     pub trainable_params: usize,
     /// Learnable parameters of the resulting model.
@@ -79,6 +83,12 @@ fn percent(value: f64) -> String {
     format!("{value:.2}")
 }
 
+/// One Markdown table row: `| a | b |` and a newline.
+fn table_row(cells: impl Iterator<Item = String>) -> String {
+    let cells: Vec<String> = cells.collect();
+    format!("| {} |\n", cells.join(" | "))
+}
+
 fn optional(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "–".into(), |value| format!("{value:.digits$}"))
 }
@@ -94,39 +104,75 @@ impl Report {
     /// The report as Markdown: the headline table, per-class accuracy, and failures.
     pub fn to_markdown(&self) -> String {
         let mut out = format!("# {}\n\nCommand: `{}`\n\n", self.title, self.command);
-        out.push_str(
-            "| method | epochs | UA | MIA-Eff | RA | TA | Acc(test_f) | Avg. Gap | RTE (s) | s/epoch | peak RSS (MiB) | D_r dist | D_f dist | MIA-loss | trained params | params |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-        );
+        // The device-memory column appears only when a run had one (GPU backends).
+        let device_memory = self.all_rows().any(|row| row.peak_device_mib.is_some());
+        let mut header = vec![
+            "method",
+            "epochs",
+            "UA",
+            "MIA-Eff",
+            "RA",
+            "TA",
+            "Acc(test_f)",
+            "Avg. Gap",
+            "RTE (s)",
+            "s/epoch",
+            "peak RSS (MiB)",
+        ];
+        if device_memory {
+            header.push("peak device (MiB)");
+        }
+        header.extend([
+            "D_r dist",
+            "D_f dist",
+            "MIA-loss",
+            "trained params",
+            "params",
+        ]);
+        out.push_str(&table_row(header.iter().map(|cell| cell.to_string())));
+        out.push_str(&table_row(header.iter().map(|_| "---".to_string())));
         for row in self.all_rows() {
             let metrics = &row.metrics;
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                row.name,
-                row.epochs,
+            let method = row.method.is_some();
+            let mut cells = vec![
+                row.name.clone(),
+                row.epochs.to_string(),
                 percent(metrics.ua),
                 percent(metrics.mia_efficacy),
                 percent(metrics.ra),
                 percent(metrics.ta),
                 optional(metrics.test_forget_accuracy, 2),
                 optional(metrics.avg_gap, 2),
-                if row.method.is_some() { format!("{:.0}", row.seconds) } else { "–".into() },
-                optional(row.seconds_per_epoch().filter(|_| row.method.is_some()), 1),
-                optional(row.peak_rss_mib.filter(|_| row.method.is_some()), 0),
+                if method {
+                    format!("{:.0}", row.seconds)
+                } else {
+                    "–".into()
+                },
+                optional(row.seconds_per_epoch().filter(|_| method), 1),
+                optional(row.peak_rss_mib.filter(|_| method), 0),
+            ];
+            if device_memory {
+                cells.push(optional(row.peak_device_mib.filter(|_| method), 0));
+            }
+            cells.extend([
                 optional(metrics.activation_distance_retain, 4),
                 optional(metrics.activation_distance_forget, 4),
                 percent(metrics.mia_loss),
-                row.trainable_params,
-                row.params,
-            ));
+                row.trainable_params.to_string(),
+                row.params.to_string(),
+            ]);
+            out.push_str(&table_row(cells.into_iter()));
         }
         out.push_str(
             "\nUA = 100 − Acc(D_f); MIA-Eff = share of D_f an RBF-SVM on true-class confidence calls \
              non-member; RA = Acc(D_r); TA = Acc(test_r); Avg. Gap = mean |method − Retrain| over \
              UA, MIA-Eff, RA, TA; D_r / D_f dist = activation distance to Retrain; MIA-loss = the \
-             PruneLoRA code's logistic-regression attack on the loss. All in % except times, \
-             memory, distances and counts.\n",
+             PruneLoRA code's logistic-regression attack on the loss.",
         );
+        if device_memory {
+            out.push_str(" Peak device = the GPU allocator's highest reserved memory.");
+        }
+        out.push_str(" All in % except times, memory, distances and counts.\n");
 
         out.push_str("\n## Per-class test accuracy (%)\n\n| method |");
         for name in &self.class_names {

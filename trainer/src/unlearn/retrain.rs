@@ -70,8 +70,7 @@ impl UnlearningMethod for Retrain {
         if let Some(progress) = earlier {
             context.resumed.set(Some(Resumed {
                 completed_epochs: progress.completed_epochs,
-                seconds: progress.seconds,
-                peak_rss_mib: progress.peak_rss_mib,
+                totals: progress.totals(),
                 resumes: progress.resumes,
             }));
         }

@@ -168,6 +168,7 @@ impl Session {
                 epochs: 0,
                 seconds: 0.0,
                 peak_rss_mib: None,
+                peak_device_mib: None,
                 trainable_params: 0,
                 params: model.learnable_params(),
                 metrics: metrics.clone(),
@@ -212,9 +213,10 @@ impl Session {
             context.epochs(method.as_ref())
         );
         reset_peak_rss();
+        crate::memory::reset_peak_device_memory(&[&self.training_device, &self.device]);
         let output = method.run(&context)?;
         // A resumed run adds the wall time and peak memory of the processes before this one.
-        let (seconds, peak_rss_mib) = context.run_totals();
+        let totals = context.run_totals();
         let resumed = context.resumed.get();
         let model = output.model.valid();
 
@@ -233,8 +235,9 @@ impl Session {
             method: Some(config.method),
             name: config.method.display_name().into(),
             epochs: output.epochs,
-            seconds,
-            peak_rss_mib,
+            seconds: totals.seconds,
+            peak_rss_mib: totals.peak_rss_mib,
+            peak_device_mib: totals.peak_device_mib,
             trainable_params: output.trainable_params,
             params: model.learnable_params(),
             metrics: metrics.clone(),
@@ -254,7 +257,7 @@ impl Session {
             ("ra", metrics.ra),
             ("ta", metrics.ta),
             ("mia_loss", metrics.mia_loss),
-            ("unlearning_seconds", seconds),
+            ("unlearning_seconds", totals.seconds),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
@@ -696,6 +699,7 @@ impl Session {
                 epochs: 0,
                 seconds,
                 peak_rss_mib: None,
+                peak_device_mib: None,
                 trainable_params: 0,
                 params: model.learnable_params(),
                 metrics: metrics.clone(),

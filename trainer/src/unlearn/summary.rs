@@ -138,6 +138,9 @@ pub struct SummaryRow {
     pub seconds_per_epoch: Option<Spread>,
     /// Peak RSS, MiB, when every run recorded it.
     pub peak_rss_mib: Option<Spread>,
+    /// Peak device memory reserved, MiB, when every run recorded it (GPU runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_device_mib: Option<Spread>,
     /// The runs, in the order given.
     pub runs: Vec<SeedRun>,
 }
@@ -277,6 +280,7 @@ fn summary_row(runs: Vec<SeedRun>) -> SummaryRow {
         seconds: spread(|row| row.seconds),
         seconds_per_epoch: Spread::of_all(runs.iter().map(|run| run.row.seconds_per_epoch())),
         peak_rss_mib: Spread::of_all(runs.iter().map(|run| run.row.peak_rss_mib)),
+        peak_device_mib: Spread::of_all(runs.iter().map(|run| run.row.peak_device_mib)),
         runs,
     }
 }
@@ -288,16 +292,28 @@ fn optional(spread: Option<Spread>, digits: usize) -> String {
 impl Summary {
     /// The summary as Markdown: mean ± std per configuration, then every run.
     pub fn to_markdown(&self) -> String {
+        // The device-memory column appears only when a row has one (GPU runs).
+        let device_memory = self.rows.iter().any(|row| row.peak_device_mib.is_some());
+        let (device_header, device_rule) = if device_memory {
+            (" peak device (MiB) |", "---|")
+        } else {
+            ("", "")
+        };
         let mut out = format!(
             "# Over seeds: {}\n\nCommand: `{}`\n\n\
-             | method | epochs | seeds | UA | MIA-Eff | MIA-loss | RA | TA | Avg. Gap | RTE (s) | s/epoch | peak RSS (MiB) |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+             | method | epochs | seeds | UA | MIA-Eff | MIA-loss | RA | TA | Avg. Gap | RTE (s) | s/epoch | peak RSS (MiB) |{device_header}\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|{device_rule}\n",
             self.title, self.command
         );
         for row in &self.rows {
             let seeds: Vec<String> = row.runs.iter().map(|run| run.seed.to_string()).collect();
+            let device = if device_memory {
+                format!(" {} |", optional(row.peak_device_mib, 0))
+            } else {
+                String::new()
+            };
             out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{device}\n",
                 row.name,
                 row.epochs,
                 seeds.join(", "),
@@ -361,6 +377,7 @@ mod tests {
             epochs: 5,
             seconds,
             peak_rss_mib: Some(500.0),
+            peak_device_mib: None,
             trainable_params: 10,
             params: 100,
             metrics: MethodMetrics {
@@ -394,6 +411,36 @@ mod tests {
             versions: Versions::default(),
             command: String::new(),
         }
+    }
+
+    #[test]
+    fn device_memory_gets_a_column_only_when_a_run_measured_it() {
+        let cpu = report(90.0, vec![row(MethodKind::Ft, 0, 95.0, 100.0, None)]);
+        assert!(!cpu.to_markdown().contains("peak device"));
+        let mut on_gpu = row(MethodKind::Ft, 1, 95.0, 10.0, None);
+        on_gpu.peak_device_mib = Some(2048.4);
+        let gpu = report(90.0, vec![on_gpu.clone()]);
+        let table = gpu.to_markdown();
+        let header = table
+            .lines()
+            .find(|line| line.starts_with("| method"))
+            .unwrap();
+        let ft = table.lines().find(|line| line.starts_with("| FT")).unwrap();
+        let column = header
+            .split('|')
+            .position(|cell| cell.trim() == "peak device (MiB)")
+            .expect("a device column");
+        assert_eq!(ft.split('|').nth(column).unwrap().trim(), "2048");
+        assert_eq!(header.split('|').count(), ft.split('|').count());
+        // Over seeds: the column comes with the GPU run, and its value is the run's.
+        let summary = summarize(&[("gpu".to_owned(), gpu)], "").unwrap();
+        assert!(
+            summary.to_markdown().contains("| 2048 |"),
+            "{}",
+            summary.to_markdown()
+        );
+        let summary = summarize(&[("cpu".to_owned(), cpu)], "").unwrap();
+        assert!(!summary.to_markdown().contains("peak device"));
     }
 
     #[test]
