@@ -230,8 +230,9 @@ pub enum HyperPreset {
     /// Lethe's defaults: the spec's hyper-parameters, adapters that really act on attention.
     #[default]
     Lethe,
-    /// Reproduce what the original code effectively did (ViT LoRA on the head only; masks
-    /// dropped after pruning).
+    /// Reproduce what the original code effectively did: ViT LoRA on the head only (unless
+    /// `--lora-targets` names others). Masks are dropped after pruning as in the original, which
+    /// is also Lethe's default; an explicit `--mask keep` still wins.
     Paper,
 }
 

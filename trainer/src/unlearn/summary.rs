@@ -414,6 +414,25 @@ mod tests {
     }
 
     #[test]
+    fn rows_round_trip_through_json_exactly() {
+        // A wall time whose shortest decimal form serde_json's default (fast) parser read back
+        // one ULP off: `lethe compare` reuses a finished run's `row.json`, and its numbers must
+        // be the run's own (the workspace enables serde_json's `float_roundtrip`).
+        let mut written = row(
+            MethodKind::Ga,
+            0,
+            91.234_567_890_123_4,
+            15.867083043000001,
+            None,
+        );
+        written.peak_device_mib = Some(0.1 + 0.2);
+        let read: MethodRow =
+            serde_json::from_str(&serde_json::to_string(&written).unwrap()).unwrap();
+        assert_eq!(read, written);
+        assert_eq!(read.seconds.to_bits(), written.seconds.to_bits());
+    }
+
+    #[test]
     fn device_memory_gets_a_column_only_when_a_run_measured_it() {
         let cpu = report(90.0, vec![row(MethodKind::Ft, 0, 95.0, 100.0, None)]);
         assert!(!cpu.to_markdown().contains("peak device"));
