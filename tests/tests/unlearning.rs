@@ -321,6 +321,24 @@ fn a_retrain_reference_must_have_forgotten_the_same_request() {
         assert!(message.contains("leave out --retrain"), "{message}");
         assert!(!dir.path().join(&out).exists(), "case {index} wrote {out}");
     }
+    // The reference is checked before the data is read: with no dataset at hand, the refusal
+    // is still the reference's, not a missing-data error after minutes of loading.
+    let no_data = tempfile::tempdir().unwrap();
+    let error = forget(
+        UnlearnConfig {
+            forget: ForgetRequest::Classes(vec![5]),
+            ..quick_config(MethodKind::Ga)
+        },
+        &RunOptions {
+            data_dir: no_data.path().to_owned(),
+            ..with_reference("no-data", &shipped_retrain)
+        },
+    )
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("forgot classes 3"),
+        "{error:#}"
+    );
     // `lethe compare --retrain` checks the same way, before it creates its directory.
     let error = compare(
         UnlearnConfig {

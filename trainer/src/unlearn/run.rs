@@ -442,8 +442,7 @@ fn check_retrain_reference(path: &Path, config: &UnlearnConfig) -> anyhow::Resul
         }
         None => {
             let recorded = ForgetRequest::Classes(manifest.forgotten_classes.clone());
-            let matches = matches!(config.forget, ForgetRequest::Classes(_))
-                && !manifest.forgotten_classes.is_empty()
+            let matches = !manifest.forgotten_classes.is_empty()
                 && same_forget_set(&recorded, &config.forget);
             if !matches {
                 return refuse(if manifest.forgotten_classes.is_empty() {
@@ -472,10 +471,14 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
     if config.method == MethodKind::Retrain && options.retrain.is_some() {
         bail!("--retrain gives a finished Retrain model; `--method retrain` would train another");
     }
+    // A wrong reference is refused before minutes of loading and measuring.
+    if let Some(path) = &options.retrain {
+        config.validate()?;
+        check_retrain_reference(path, &config)?;
+    }
     let session = Session::open(&config, options)?;
     let retrain = match &options.retrain {
         Some(path) => {
-            check_retrain_reference(path, &config)?;
             Some(session.measure_saved(path, config.batch_size, "Retrain (given)", None)?)
         }
         None => None,
@@ -518,10 +521,11 @@ pub fn compare(
     compare_epochs: usize,
     options: &RunOptions,
 ) -> anyhow::Result<Report> {
-    let session = Session::open(&base, options)?;
     if let Some(path) = &options.retrain {
+        base.validate()?;
         check_retrain_reference(path, &base)?;
     }
+    let session = Session::open(&base, options)?;
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating {}", options.out.display()))?;
     let config_for = |method: MethodKind| UnlearnConfig {

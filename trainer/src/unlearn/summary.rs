@@ -148,7 +148,7 @@ pub struct SummaryRow {
 /// A summary over seeds: one row per method and configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
-    /// Title line (the first report's).
+    /// Title line: the reports' own when they share one, else the methods and what the titles share.
     pub title: String,
     /// The reports read.
     pub sources: Vec<String>,
@@ -244,16 +244,63 @@ pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary,
     if groups.is_empty() {
         return Err(SummaryError::NoRuns);
     }
-    let rows = groups
+    let rows: Vec<SummaryRow> = groups
         .into_iter()
         .map(|(_, runs)| summary_row(runs))
         .collect();
     Ok(Summary {
-        title: first_report.title.clone(),
+        title: summary_title(reports, &rows),
         sources: reports.iter().map(|(source, _)| source.clone()).collect(),
         rows,
         command: command.to_owned(),
     })
+}
+
+/// The summary's title: the reports' own when they all share it (seeds of one method, or of one
+/// comparison); otherwise the pooled methods' names, then what every title ends with, e.g.
+/// `PruneLoRA, FT: resnet20 on cifar10 — forgetting classes 3` — so a summary of several
+/// `lethe forget` runs is not named after the first one's method.
+fn summary_title(reports: &[(String, Report)], rows: &[SummaryRow]) -> String {
+    let titles: Vec<&str> = reports
+        .iter()
+        .map(|(_, report)| report.title.as_str())
+        .collect();
+    let Some((first, others)) = titles.split_first() else {
+        return String::new();
+    };
+    if others.iter().all(|title| title == first) {
+        return (*first).to_owned();
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for row in rows {
+        if !names.contains(&row.name.as_str()) {
+            names.push(&row.name);
+        }
+    }
+    // The longest run of whole words every title ends with, less a leading "on"
+    // ("FT on resnet20 …" and "Unlearning resnet20 …" share "resnet20 …").
+    let words: Vec<Vec<&str>> = titles
+        .iter()
+        .map(|title| title.split(' ').collect())
+        .collect();
+    let shortest = words.iter().map(Vec::len).min().unwrap_or(0);
+    let shared = (0..shortest)
+        .take_while(|&back| {
+            let word = words[0][words[0].len() - 1 - back];
+            words
+                .iter()
+                .all(|title| title[title.len() - 1 - back] == word)
+        })
+        .count();
+    let mut tail = &words[0][words[0].len() - shared..];
+    if tail.first() == Some(&"on") {
+        tail = &tail[1..];
+    }
+    if tail.is_empty() {
+        names.join(", ")
+    } else {
+        format!("{}: {}", names.join(", "), tail.join(" "))
+    }
 }
 
 /// One row from the runs of one configuration (at least one run).
@@ -460,6 +507,43 @@ mod tests {
         );
         let summary = summarize(&[("cpu".to_owned(), cpu)], "").unwrap();
         assert!(!summary.to_markdown().contains("peak device"));
+    }
+
+    #[test]
+    fn a_summary_of_several_methods_is_not_named_after_the_first() {
+        let forget_run = |method: MethodKind, seed: u64| {
+            let mut report = report(91.0, vec![row(method, seed, 90.0, 100.0, None)]);
+            report.title = format!(
+                "{} on resnet20 on cifar10 — forgetting classes 3",
+                method.display_name()
+            );
+            (format!("{}-s{seed}", method.name()), report)
+        };
+        // Seeds of one method: the runs' own title.
+        let one_method = [forget_run(MethodKind::Ft, 0), forget_run(MethodKind::Ft, 1)];
+        assert_eq!(
+            summarize(&one_method, "").unwrap().title,
+            "FT on resnet20 on cifar10 — forgetting classes 3"
+        );
+        // Several methods: every method, then what the titles share.
+        let mut comparison = report(91.0, vec![row(MethodKind::Lora, 0, 95.0, 100.0, None)]);
+        comparison.title = "Unlearning resnet20 on cifar10 — forgetting classes 3".into();
+        let mixed = [
+            forget_run(MethodKind::Prunelora, 0),
+            forget_run(MethodKind::Ft, 0),
+            forget_run(MethodKind::Prunelora, 1),
+            ("compare".to_owned(), comparison),
+        ];
+        let summary = summarize(&mixed, "").unwrap();
+        assert_eq!(
+            summary.title,
+            "PruneLoRA, FT, LoRA: resnet20 on cifar10 — forgetting classes 3"
+        );
+        assert!(
+            summary
+                .to_markdown()
+                .starts_with("# Over seeds: PruneLoRA, FT, LoRA: resnet20 on cifar10")
+        );
     }
 
     #[test]
