@@ -69,6 +69,10 @@ struct Session {
 impl Session {
     fn open(config: &UnlearnConfig, options: &RunOptions) -> anyhow::Result<Self> {
         config.validate()?;
+        // A wrong reference is refused before minutes of loading and measuring.
+        if let Some(path) = &options.retrain {
+            check_retrain_reference(path, config)?;
+        }
         let device = config.backend.device()?;
         let training_device = config.backend.training_device()?;
         let (manifest, original) = weights::load_run(&options.weights, &device)
@@ -471,11 +475,6 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
     if config.method == MethodKind::Retrain && options.retrain.is_some() {
         bail!("--retrain gives a finished Retrain model; `--method retrain` would train another");
     }
-    // A wrong reference is refused before minutes of loading and measuring.
-    if let Some(path) = &options.retrain {
-        config.validate()?;
-        check_retrain_reference(path, &config)?;
-    }
     let session = Session::open(&config, options)?;
     let retrain = match &options.retrain {
         Some(path) => {
@@ -521,10 +520,6 @@ pub fn compare(
     compare_epochs: usize,
     options: &RunOptions,
 ) -> anyhow::Result<Report> {
-    if let Some(path) = &options.retrain {
-        base.validate()?;
-        check_retrain_reference(path, &base)?;
-    }
     let session = Session::open(&base, options)?;
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("creating {}", options.out.display()))?;
