@@ -244,16 +244,73 @@ pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary,
     if groups.is_empty() {
         return Err(SummaryError::NoRuns);
     }
-    let rows: Vec<SummaryRow> = groups
+    let mut rows: Vec<SummaryRow> = groups
         .into_iter()
         .map(|(_, runs)| summary_row(runs))
         .collect();
+    name_apart(&mut rows);
     Ok(Summary {
         title: summary_title(reports, &rows),
         sources: reports.iter().map(|(source, _)| source.clone()).collect(),
         rows,
         command: command.to_owned(),
     })
+}
+
+/// Give rows that would read the same in a table (one method name and one epoch count, but
+/// other configurations, e.g. PruneLoRA with `--lora-targets preset` and `head-only`) the
+/// settings that tell them apart: `PruneLoRA (lora_targets: head-only)`. Only the configuration
+/// fields whose values differ within such a set are named; the seed never is (it does not split
+/// rows) and neither are the epochs (they have their own column).
+fn name_apart(rows: &mut [SummaryRow]) {
+    let settings: Vec<Option<serde_json::Map<String, serde_json::Value>>> = rows
+        .iter()
+        .map(|row| {
+            let config = row.config.as_ref()?;
+            match serde_json::to_value(config).ok()? {
+                serde_json::Value::Object(mut fields) => {
+                    fields.remove("seed");
+                    fields.remove("epochs");
+                    Some(fields)
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let mut labels: Vec<Option<String>> = vec![None; rows.len()];
+    for (index, row) in rows.iter().enumerate() {
+        let alike: Vec<usize> = (0..rows.len())
+            .filter(|&other| rows[other].name == row.name && rows[other].epochs == row.epochs)
+            .collect();
+        if alike.len() < 2 {
+            continue;
+        }
+        let Some(own) = &settings[index] else {
+            continue;
+        };
+        let differing: Vec<String> = own
+            .iter()
+            .filter(|(key, value)| {
+                alike.iter().any(|&other| {
+                    settings[other]
+                        .as_ref()
+                        .is_some_and(|fields| fields.get(key.as_str()) != Some(value))
+                })
+            })
+            .map(|(key, value)| match value {
+                serde_json::Value::String(text) => format!("{key}: {text}"),
+                other => format!("{key}: {other}"),
+            })
+            .collect();
+        if !differing.is_empty() {
+            labels[index] = Some(format!("{} ({})", row.name, differing.join(", ")));
+        }
+    }
+    for (row, label) in rows.iter_mut().zip(labels) {
+        if let Some(label) = label {
+            row.name = label;
+        }
+    }
 }
 
 /// The summary's title: the reports' own when they all share it (seeds of one method, or of one
@@ -614,6 +671,44 @@ mod tests {
         let summary = summarize(&more, "").unwrap();
         assert_eq!(summary.rows.len(), 3);
         assert_eq!(summary.rows[2].epochs, 10);
+    }
+
+    #[test]
+    fn rows_of_one_method_and_epochs_are_named_by_the_settings_that_differ() {
+        use crate::unlearn::LoraTargets;
+        let head_only = |seed| {
+            let mut run = row(MethodKind::Prunelora, seed, 92.0, 100.0, None);
+            run.config.as_mut().unwrap().lora_targets = LoraTargets::HeadOnly;
+            run
+        };
+        let reports = vec![
+            (
+                "preset".to_owned(),
+                report(91.0, vec![row(MethodKind::Prunelora, 0, 93.0, 100.0, None)]),
+            ),
+            ("head-only".to_owned(), report(91.0, vec![head_only(0)])),
+            ("head-only-s1".to_owned(), report(91.0, vec![head_only(1)])),
+            (
+                "ft".to_owned(),
+                report(91.0, vec![row(MethodKind::Ft, 0, 95.0, 100.0, None)]),
+            ),
+        ];
+        let summary = summarize(&reports, "").unwrap();
+        let names: Vec<&str> = summary.rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "PruneLoRA (lora_targets: preset)",
+                "PruneLoRA (lora_targets: head-only)",
+                "FT"
+            ]
+        );
+        assert_eq!(summary.rows[1].runs.len(), 2);
+        assert!(
+            summary
+                .to_markdown()
+                .contains("| PruneLoRA (lora_targets: head-only) | 5 | 0, 1 |")
+        );
     }
 
     #[test]
