@@ -328,10 +328,15 @@ fn summary_title(reports: &[(String, Report)], rows: &[SummaryRow]) -> String {
     if others.iter().all(|title| title == first) {
         return (*first).to_owned();
     }
+    // Each method once, by its own name (not the labels `name_apart` gave rows of one method).
     let mut names: Vec<&str> = Vec::new();
     for row in rows {
-        if !names.contains(&row.name.as_str()) {
-            names.push(&row.name);
+        let name = row
+            .runs
+            .first()
+            .map_or(row.name.as_str(), |run| &run.row.name);
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
     // The longest run of whole words every title ends with, less a leading "on"
@@ -704,6 +709,15 @@ mod tests {
             ]
         );
         assert_eq!(summary.rows[1].runs.len(), 2);
+        // The title names each method once.
+        let mut titled = reports.clone();
+        for (_, report) in &mut titled {
+            report.title = format!("{} on vit-tiny", report.rows[0].name);
+        }
+        assert_eq!(
+            summarize(&titled, "").unwrap().title,
+            "PruneLoRA, FT: vit-tiny"
+        );
         assert!(
             summary
                 .to_markdown()
