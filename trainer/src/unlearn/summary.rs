@@ -161,12 +161,21 @@ pub struct Summary {
 /// What identifies a configuration regardless of seed: the config with the seed cleared, and the
 /// epochs actually run.
 fn pooling_key(row: &MethodRow) -> (String, usize, Option<UnlearnConfig>) {
-    let config = row.config.clone().map(|config| UnlearnConfig {
+    (
+        row.name.clone(),
+        row.epochs,
+        row.config.clone().map(seedless),
+    )
+}
+
+/// A configuration with what does not split rows cleared: the seed, and the epochs (a row's
+/// epochs actually run are its own column).
+fn seedless(config: UnlearnConfig) -> UnlearnConfig {
+    UnlearnConfig {
         seed: 0,
         epochs: None,
         ..config
-    });
-    (row.name.clone(), row.epochs, config)
+    }
 }
 
 /// Check that `other`'s original row is the same model and split as `first`'s.
@@ -248,9 +257,11 @@ pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary,
         .into_iter()
         .map(|(_, runs)| summary_row(runs))
         .collect();
+    // The title names each method once: it is made before rows of one method get their labels.
+    let title = summary_title(reports, &rows);
     name_apart(&mut rows);
     Ok(Summary {
-        title: summary_title(reports, &rows),
+        title,
         sources: reports.iter().map(|(source, _)| source.clone()).collect(),
         rows,
         command: command.to_owned(),
@@ -266,13 +277,9 @@ fn name_apart(rows: &mut [SummaryRow]) {
     let settings: Vec<Option<serde_json::Map<String, serde_json::Value>>> = rows
         .iter()
         .map(|row| {
-            let config = row.config.as_ref()?;
+            let config = seedless(row.config.clone()?);
             match serde_json::to_value(config).ok()? {
-                serde_json::Value::Object(mut fields) => {
-                    fields.remove("seed");
-                    fields.remove("epochs");
-                    Some(fields)
-                }
+                serde_json::Value::Object(fields) => Some(fields),
                 _ => None,
             }
         })
@@ -328,15 +335,10 @@ fn summary_title(reports: &[(String, Report)], rows: &[SummaryRow]) -> String {
     if others.iter().all(|title| title == first) {
         return (*first).to_owned();
     }
-    // Each method once, by its own name (not the labels `name_apart` gave rows of one method).
     let mut names: Vec<&str> = Vec::new();
     for row in rows {
-        let name = row
-            .runs
-            .first()
-            .map_or(row.name.as_str(), |run| &run.row.name);
-        if !names.contains(&name) {
-            names.push(name);
+        if !names.contains(&row.name.as_str()) {
+            names.push(&row.name);
         }
     }
     // The longest run of whole words every title ends with, less a leading "on"
