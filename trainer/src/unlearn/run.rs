@@ -482,8 +482,11 @@ pub fn forget(config: UnlearnConfig, options: &RunOptions) -> anyhow::Result<Rep
         }
         None => None,
     };
-    let original = session.original_row(config.batch_size, retrain.as_ref())?;
+    // The method first: a paused or failing invocation then spends no time measuring θ_o (a
+    // ViT's forward pass over the 60,000 images takes minutes on a CPU), and a run split over
+    // several sittings measures it once, at the end.
     let method = session.run_method(&config, &options.out, options, retrain.as_ref())?;
+    let original = session.original_row(config.batch_size, retrain.as_ref())?;
     let report = Report {
         title: format!(
             "{} on {} — forgetting {}",
