@@ -1,7 +1,7 @@
 //! `lethe`: train, forget, measure and export image classifiers for machine unlearning.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -285,6 +285,11 @@ struct SummarizeArgs {
     /// Directory for `summary.md` and `summary.json`.
     #[arg(long)]
     out: PathBuf,
+    /// A Retrain's report (`lethe forget --method retrain`, or a comparison that trained one):
+    /// every run's Avg. Gap is computed against its Retrain row from the recorded metrics,
+    /// replacing the one the run was measured with (e.g. for runs made before the Retrain).
+    #[arg(long, value_name = "REPORT")]
+    gap_to: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -645,22 +650,35 @@ fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     })
 }
 
+/// A report given on the command line (`report.json`, or a directory holding one), with the
+/// path it was read from.
+fn read_report(path: &Path) -> anyhow::Result<(String, unlearn::report::Report)> {
+    let file = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_owned()
+    };
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let report: unlearn::report::Report = serde_json::from_str(&text)
+        .with_context(|| format!("parsing {} as a lethe report", file.display()))?;
+    Ok((file.display().to_string(), report))
+}
+
 fn summarize_command(args: SummarizeArgs) -> anyhow::Result<()> {
-    let mut reports = Vec::with_capacity(args.reports.len());
-    for path in &args.reports {
-        let file = if path.is_dir() {
-            path.join("report.json")
-        } else {
-            path.clone()
-        };
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("reading {}", file.display()))?;
-        let report: unlearn::report::Report = serde_json::from_str(&text)
-            .with_context(|| format!("parsing {} as a lethe report", file.display()))?;
-        reports.push((file.display().to_string(), report));
-    }
+    let reports = args
+        .reports
+        .iter()
+        .map(|path| read_report(path))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let summary = unlearn::summary::summarize(&reports, &command)?;
+    let summary = match &args.gap_to {
+        Some(path) => {
+            let (source, reference) = read_report(path)?;
+            unlearn::summary::summarize_against(&reports, (&source, &reference), &command)?
+        }
+        None => unlearn::summary::summarize(&reports, &command)?,
+    };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let markdown = summary.to_markdown();

@@ -8,6 +8,7 @@
 //! hyper-parameters, limits, backend), and reports are accepted together only when they
 //! measured the same original model on the same split (their "Original" rows agree).
 
+use lethe_shared::metrics;
 use serde::{Deserialize, Serialize};
 
 use super::report::{MethodRow, Report};
@@ -40,6 +41,23 @@ pub enum SummaryError {
         first_value: f64,
         /// Its value in `other`.
         other_value: f64,
+    },
+    /// The report given as the Avg. Gap reference holds no Retrain row.
+    #[error(
+        "{reference} holds no Retrain row to measure the Avg. Gap against: give the report of \
+         `lethe forget --method retrain` or of a `lethe compare` that trained its Retrain"
+    )]
+    NoRetrainRow {
+        /// The reference report.
+        reference: String,
+    },
+    /// The report given as the Avg. Gap reference holds more than one Retrain row.
+    #[error("{reference} holds {count} Retrain rows: give the report of one Retrain run")]
+    SeveralRetrainRows {
+        /// The reference report.
+        reference: String,
+        /// How many it holds.
+        count: usize,
     },
     /// The same run (configuration and seed) was given twice.
     #[error(
@@ -154,6 +172,10 @@ pub struct Summary {
     pub sources: Vec<String>,
     /// The rows, in order of first appearance.
     pub rows: Vec<SummaryRow>,
+    /// The report whose Retrain row every run's Avg. Gap was computed against
+    /// ([`summarize_against`]); `None`: each run's Avg. Gap is the one it was measured with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_to: Option<String>,
     /// The command line that made the summary.
     pub command: String,
 }
@@ -264,8 +286,67 @@ pub fn summarize(reports: &[(String, Report)], command: &str) -> Result<Summary,
         title,
         sources: reports.iter().map(|(source, _)| source.clone()).collect(),
         rows,
+        gap_to: None,
         command: command.to_owned(),
     })
+}
+
+/// [`summarize`], with every run's Avg. Gap (spec §4: mean |method − Retrain| over UA,
+/// MIA-Efficacy, RA and TA) computed from its recorded metrics against the Retrain row of
+/// `reference` — e.g. a Retrain that finished after the runs it is the gold standard for. Any
+/// Avg. Gap a run was measured with is replaced, so every row is against the same model. Nothing
+/// is re-measured, so the activation distances (which need the models' outputs) stay as recorded.
+///
+/// `reference` must have measured the same original model on the same split as `reports`, and
+/// hold exactly one Retrain row (its `retrain` row, or one method row of Retrain).
+pub fn summarize_against(
+    reports: &[(String, Report)],
+    (reference_source, reference): (&str, &Report),
+    command: &str,
+) -> Result<Summary, SummaryError> {
+    let retrain_rows: Vec<&MethodRow> = reference
+        .retrain
+        .iter()
+        .chain(
+            reference
+                .rows
+                .iter()
+                .filter(|row| row.method == Some(MethodKind::Retrain)),
+        )
+        .collect();
+    let retrain = match retrain_rows.as_slice() {
+        [] => {
+            return Err(SummaryError::NoRetrainRow {
+                reference: reference_source.to_owned(),
+            });
+        }
+        [retrain] => retrain.metrics.scores(),
+        several => {
+            return Err(SummaryError::SeveralRetrainRows {
+                reference: reference_source.to_owned(),
+                count: several.len(),
+            });
+        }
+    };
+    if let Some((first_source, first)) = reports.first() {
+        same_original(
+            (first_source, &first.original),
+            (reference_source, &reference.original),
+        )?;
+    }
+    let with_gaps: Vec<(String, Report)> = reports
+        .iter()
+        .map(|(source, report)| {
+            let mut report = report.clone();
+            for row in report.retrain.iter_mut().chain(report.rows.iter_mut()) {
+                row.metrics.avg_gap = Some(metrics::average_gap(&row.metrics.scores(), &retrain));
+            }
+            (source.clone(), report)
+        })
+        .collect();
+    let mut summary = summarize(&with_gaps, command)?;
+    summary.gap_to = Some(reference_source.to_owned());
+    Ok(summary)
 }
 
 /// Give rows that would read the same in a table (one method name and one epoch count, but
@@ -439,13 +520,21 @@ impl Summary {
                 optional(row.peak_rss_mib, 0),
             ));
         }
-        out.push_str(
+        let gap_to = match &self.gap_to {
+            Some(reference) => format!(
+                "against the Retrain row of `{reference}`, computed from each run's recorded UA, \
+                 MIA-Efficacy, RA and TA (not re-measured)"
+            ),
+            None => {
+                "against the Retrain model each run was measured with (–: a run had none)".into()
+            }
+        };
+        out.push_str(&format!(
             "\nMean ± sample standard deviation (n − 1) over the seeds listed; one seed: the value \
-             alone. All in % except times and memory. Avg. Gap is against the Retrain model each \
-             run was measured with (–: a run had none).\n\n## Runs\n\n\
+             alone. All in % except times and memory. Avg. Gap is {gap_to}.\n\n## Runs\n\n\
              | method | epochs | seed | UA | MIA-Eff | RA | TA | Avg. Gap | RTE (s) | report |\n\
              |---|---|---|---|---|---|---|---|---|---|\n",
-        );
+        ));
         for row in &self.rows {
             for run in &row.runs {
                 let metrics = &run.row.metrics;
@@ -763,6 +852,84 @@ mod tests {
         assert!((retrain_row.seconds_per_epoch.unwrap().mean - 100.0).abs() < 1e-12);
         assert_eq!(retrain_row.avg_gap, None);
         assert_eq!(summary.rows[1].runs.len(), 2);
+    }
+
+    #[test]
+    fn avg_gap_against_a_given_retrain_is_computed_from_recorded_metrics() {
+        // The Retrain (`lethe forget --method retrain`): UA 100, MIA-Eff 100, RA 92, TA 88.
+        let mut retrain_run = row(MethodKind::Retrain, 0, 92.0, 1200.0, None);
+        retrain_run.epochs = 12;
+        let reference = report(91.0, vec![retrain_run]);
+        // PruneLoRA seeds 0 and 1 (RA 89 / 91, TA 85 / 87), one of them measured against
+        // another Retrain (gap 9.0): both gaps are replaced by those against the reference.
+        // Hand-worked: seed 0 |89 − 92| + |85 − 88| = 6 over 4 → 1.5; seed 1 → 0.5.
+        let reports = vec![
+            (
+                "s0".to_owned(),
+                report(
+                    91.0,
+                    vec![row(MethodKind::Prunelora, 0, 89.0, 100.0, Some(9.0))],
+                ),
+            ),
+            (
+                "s1".to_owned(),
+                report(91.0, vec![row(MethodKind::Prunelora, 1, 91.0, 100.0, None)]),
+            ),
+        ];
+        let summary = summarize_against(&reports, ("retrain", &reference), "").unwrap();
+        let gaps: Vec<f64> = summary.rows[0]
+            .runs
+            .iter()
+            .map(|run| run.row.metrics.avg_gap.unwrap())
+            .collect();
+        assert_eq!(gaps, [1.5, 0.5]);
+        let gap = summary.rows[0].avg_gap.unwrap();
+        assert!((gap.mean - 1.0).abs() < 1e-12);
+        assert_eq!(summary.gap_to.as_deref(), Some("retrain"));
+        let markdown = summary.to_markdown();
+        assert!(markdown.contains("| 1.00 ± 0.71 |"), "{markdown}");
+        assert!(markdown.contains("Avg. Gap is against the Retrain row of `retrain`"));
+        // Without a reference, the recorded gaps stand (one run had none: no mean).
+        let plain = summarize(&reports, "").unwrap();
+        assert_eq!(plain.rows[0].avg_gap, None);
+        assert_eq!(plain.gap_to, None);
+        // The Retrain itself, summarized against itself, is 0 away.
+        let itself = summarize_against(
+            &[("retrain".to_owned(), reference.clone())],
+            ("retrain", &reference),
+            "",
+        )
+        .unwrap();
+        assert_eq!(itself.rows[0].avg_gap.unwrap().mean, 0.0);
+    }
+
+    #[test]
+    fn refuses_a_gap_reference_without_one_retrain_or_of_another_original() {
+        let reports = vec![(
+            "ft".to_owned(),
+            report(91.0, vec![row(MethodKind::Ft, 0, 95.0, 80.0, None)]),
+        )];
+        let no_retrain = report(91.0, vec![row(MethodKind::Ft, 1, 95.0, 80.0, None)]);
+        assert!(matches!(
+            summarize_against(&reports, ("ft-s1", &no_retrain), ""),
+            Err(SummaryError::NoRetrainRow { ref reference }) if reference == "ft-s1"
+        ));
+        let two = report(
+            91.0,
+            vec![
+                row(MethodKind::Retrain, 0, 92.0, 1.0, None),
+                row(MethodKind::Retrain, 1, 93.0, 1.0, None),
+            ],
+        );
+        assert!(matches!(
+            summarize_against(&reports, ("two", &two), ""),
+            Err(SummaryError::SeveralRetrainRows { count: 2, .. })
+        ));
+        let other_original = report(80.0, vec![row(MethodKind::Retrain, 0, 92.0, 1.0, None)]);
+        assert!(matches!(
+            summarize_against(&reports, ("other", &other_original), ""),
+            Err(SummaryError::DifferentOriginal { metric: "RA", .. })
+        ));
     }
 
     #[test]
