@@ -390,6 +390,27 @@ fn export_web_f16_halves_the_weights_and_measures_the_agreement() {
         .unwrap(),
         Precision::F16
     );
+    // Given again with a note: the note's extra words are replaced, not stacked; the generated
+    // description and the storage clause stay, and so do the metrics.
+    for words in ["corrected", "corrected again"] {
+        let mut renoted = bare_export(
+            vec![out.path().join("models").join(run_id)],
+            out.path(),
+            true,
+        );
+        renoted.notes = BTreeMap::from([(run_id.to_owned(), words.to_owned())]);
+        let catalog = export_web(&renoted, &[]).unwrap();
+        let run = catalog.find(run_id).unwrap();
+        assert_eq!(run.metrics, unlearned.metrics);
+        let description = unlearned.note.split("; ").next().unwrap();
+        assert!(
+            run.note
+                .starts_with(&format!("{description}; {words}; weights stored as f16")),
+            "{}",
+            run.note
+        );
+        assert_eq!(run.note.matches("; ").count(), 2, "{}", run.note);
+    }
     // An f16 file that is not listed: no f32 weights to measure the agreement against.
     let elsewhere = tempfile::tempdir().unwrap();
     let mut lonely = bare_export(

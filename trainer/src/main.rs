@@ -131,7 +131,9 @@ struct ExportWebArgs {
     /// Test images per class to export as sample PNGs (0: leave the samples alone).
     #[arg(long, default_value_t = 10)]
     samples_per_class: usize,
-    /// Extra words for a run's note, as RUN_ID=TEXT (repeat), e.g. where its time was measured.
+    /// Extra words for a run's note, as RUN_ID=TEXT (repeat), e.g. where its time was measured;
+    /// for a run given again from the catalogue (`--run <out>/models/<id>`), they replace its
+    /// earlier extra words.
     #[arg(long = "note", value_name = "RUN_ID=TEXT")]
     notes: Vec<String>,
     /// Keep the runs already in <out>/models/index.json and add these (same id: replaced);

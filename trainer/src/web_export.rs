@@ -102,7 +102,8 @@ pub struct ExportOptions {
     pub out: PathBuf,
     /// Test images per class to export as samples (0: keep the existing samples).
     pub samples_per_class: usize,
-    /// Extra words for a run's one-line note, by run id (e.g. where its time was measured).
+    /// Extra words for a run's one-line note, by run id (e.g. where its time was measured). For a
+    /// listed run given again from the catalogue they replace its earlier extra words.
     pub notes: BTreeMap<String, String>,
     /// Keep the runs already listed in `out/models/index.json` and add the given ones (a run
     /// with the same id is replaced); their originals may be among the listed runs. Without it
@@ -233,14 +234,17 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         };
         let mut run = run;
         // A shipped run given again (e.g. `--run static/models/<id>` to store it as f16) has no
-        // row.json beside it: what the catalogue knew about it stays.
+        // row.json beside it: what the catalogue knew about it stays, except that a `--note`
+        // given now replaces its earlier extra words (so a note can be corrected in place).
         if row.is_none()
             && let Some(listed) = existing.find(&run.id)
         {
             run.metrics = listed.metrics.clone();
-            run.note = listed.note.clone();
-        }
-        if let Some(extra) = options.notes.get(&run.id) {
+            run.note = match options.notes.get(&run.id) {
+                Some(extra) => replace_extra_words(&listed.note, extra),
+                None => listed.note.clone(),
+            };
+        } else if let Some(extra) = options.notes.get(&run.id) {
             run.note = format!("{}; {extra}", run.note);
         }
         // `agreement`: `Some(Some(x))` re-encoded now, `Some(None)` f16 already (what the
@@ -356,6 +360,20 @@ fn read_row(dir: &Path) -> anyhow::Result<Option<MethodRow>> {
 
 /// How an f16 run's note says so.
 const F16_NOTE: &str = "weights stored as f16";
+
+/// A catalogue note with its extra words replaced by `extra`: a note is `"; "`-separated
+/// clauses, the first written by the export from the run's manifest (method, epochs, data), the
+/// f16 storage clause by `--f16`, the rest by `--note`; the first and the storage clause stay.
+fn replace_extra_words(note: &str, extra: &str) -> String {
+    let mut clauses = note.split("; ");
+    let description = clauses.next().unwrap_or_default();
+    let storage = clauses.filter(|clause| clause.starts_with(F16_NOTE));
+    [description, extra]
+        .into_iter()
+        .chain(storage)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// The run's weights re-encoded as f16, and the share (%) of `test_set` images the f16 copy
 /// gives the same class as the f32 weights (Lethe's inference path, on the CPU); `None` when
@@ -530,7 +548,22 @@ fn file_slug(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::file_slug;
+    use super::{file_slug, replace_extra_words};
+
+    #[test]
+    fn a_note_given_again_replaces_the_extra_words_and_keeps_the_rest() {
+        let note = "FT, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; no ViT \
+                    Retrain shipped yet; weights stored as f16: the same class for 99.97 %";
+        assert_eq!(
+            replace_extra_words(note, "a short run; its Retrain is short too"),
+            "FT, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; its Retrain is \
+             short too; weights stored as f16: the same class for 99.97 %"
+        );
+        assert_eq!(
+            replace_extra_words("Retrain, 12 epoch(s), full D_r, cpu backend", "new"),
+            "Retrain, 12 epoch(s), full D_r, cpu backend; new"
+        );
+    }
 
     #[test]
     fn class_names_become_safe_file_names() {
