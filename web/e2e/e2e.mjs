@@ -13,7 +13,8 @@
 //  4. uploading a PNG (96×64, centre-cropped and resized) classifies it, also matching native;
 //  5. uploading a non-image shows the error text and keeps the page alive;
 //  6. damaged weights and a missing catalogue show messages inside the page's error boundary;
-//  7. every unlearned run the catalogue lists, picked in the page, loads and predicts like native.
+//  7. every unlearned run the catalogue lists, picked in the page, loads and predicts like native,
+//     and the page shows its catalogue note (how it was made).
 // It measures inference time per image (the page's own figure) and writes a screenshot and a
 // JSON report into the artifacts directory.
 
@@ -163,6 +164,8 @@ try {
       ms: Number(await page.getAttribute(`${columns} #${key}-ms`, "data-ms")),
     });
     const [before, after] = [await read("original"), await read("unlearned")];
+    const shownNote = await page.textContent(`#run-notes li[data-run="${run.id}"]`, { timeout: 10_000 });
+    check(shownNote?.includes(run.note), `${run.id}: the page shows how it was made ("${run.note.slice(0, 60)}…")`);
     const file = path.join(dist, sample.file);
     const worst = Math.max(
       maxDifference(before.probabilities, nativeProbabilities(original.id, [file]).get(name)),

@@ -591,6 +591,19 @@ fn Metrics(state: DemoState) -> impl IntoView {
                 }
             })
             .collect_view();
+        // How each row was made (method, epochs, data, where its time was measured): rows made
+        // on different budgets (e.g. a short demo run beside a full Retrain) compare only so far.
+        let provenance = rows
+            .iter()
+            .map(|run| {
+                view! {
+                    <li data-run=run.id.clone()>
+                        <strong>{run.method_name.clone()}</strong>
+                        {format!(": {}", run.note)}
+                    </li>
+                }
+            })
+            .collect_view();
         let explanations = METRICS
             .iter()
             .map(|metric| view! { <li><strong>{metric.label}</strong>" — "{metric.explanation}</li> })
@@ -610,10 +623,11 @@ fn Metrics(state: DemoState) -> impl IntoView {
             </table>
             <p class="note">
                 {format!(
-                    "Original model: {:.2} % test accuracy. Retrain (training from scratch without the forgotten class) is the gold standard: a good method lands close to it.",
+                    "Original model: {:.2} % test accuracy. Retrain (training from scratch without the forgotten class) is the gold standard: a good method lands close to a Retrain made on the same data budget. How each row was made:",
                     original.metrics.get("test_accuracy").copied().unwrap_or(f64::NAN),
                 )}
             </p>
+            <ul class="run-notes" id="run-notes">{provenance}</ul>
             <ul class="explanations">{explanations}</ul>
             {chart}
         }
