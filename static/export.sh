@@ -109,3 +109,14 @@ if [ "$step" = all ] || [ "$step" = 10 ]; then
   done
   "$L" export-web --add --f16 "${vit[@]}" --out static --samples-per-class 0 "${data[@]}"
 fi
+
+# 11. Every shipped unlearned run given again from static/models/ (2026-12-07): descriptions now
+#     name the data each method's training steps read (GA: "D_f only (split: …)"; RFA, RL and
+#     SalUn: "… D_r and D_f"), written afresh from each run's manifest; weights (copied as they
+#     are, f16), metrics, f16 agreement and extra words stay. The runs that train on D_r alone
+#     keep the description they had.
+if [ "$step" = all ] || [ "$step" = 11 ]; then
+  shipped=$(python3 -c 'import json; print(" ".join("--run static/models/" + r["id"] for r in json.load(open("static/models/index.json"))["runs"] if r.get("original")))')
+  # shellcheck disable=SC2086
+  "$L" export-web --add $shipped --out static --samples-per-class 0 "${data[@]}"
+fi

@@ -173,6 +173,60 @@ fn predict_refuses_a_non_image_clearly() {
     assert!(format!("{error:#}").contains("not an image"), "{error:#}");
 }
 
+/// A run's description names the data its training steps read (GA: D_f alone; RL: D_r and D_f),
+/// and a shipped run given again from the catalogue gets its description written afresh while
+/// its extra words and storage clause stay.
+#[test]
+fn export_web_describes_the_data_each_method_trained_on() {
+    let out = tempfile::tempdir().unwrap();
+    let shipped = static_dir().join("models");
+    let runs = vec![
+        shipped.join("resnet20-cifar10"),
+        shipped.join("resnet20-cifar10-forget-3-ga"),
+        shipped.join("resnet20-cifar10-forget-3-rl"),
+        shipped.join("resnet20-cifar10-forget-3-ft"),
+    ];
+    let catalog = export_web(&bare_export(runs, out.path(), false), &[]).unwrap();
+    let note = |catalog: &Catalog, id: &str| catalog.find(id).unwrap().note.clone();
+    let ga = "resnet20-cifar10-forget-3-ga";
+    assert_eq!(
+        note(&catalog, ga),
+        "GA, 5 epoch(s), D_f only (split: full D_r), cpu backend"
+    );
+    assert_eq!(
+        note(&catalog, "resnet20-cifar10-forget-3-rl"),
+        "RL, 10 epoch(s), full D_r and D_f, cpu backend"
+    );
+    assert_eq!(
+        note(&catalog, "resnet20-cifar10-forget-3-ft"),
+        "FT, 5 epoch(s), full D_r, cpu backend"
+    );
+
+    // A catalogue written before descriptions named the data: given again, the description is
+    // corrected and the rest of the note stays.
+    let index = out.path().join("models/index.json");
+    let mut listed = catalog.clone();
+    for run in &mut listed.runs {
+        if run.id == ga {
+            run.note = String::from(
+                "GA, 5 epoch(s), full D_r, cpu backend; an extra; weights stored as f16: kept",
+            );
+        }
+    }
+    fs::write(&index, listed.to_json()).unwrap();
+    let again = export_web(
+        &bare_export(vec![out.path().join("models").join(ga)], out.path(), true),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        note(&again, ga),
+        "GA, 5 epoch(s), D_f only (split: full D_r), cpu backend; an extra; weights stored as \
+         f16: kept"
+    );
+    assert_eq!(again.runs.len(), catalog.runs.len());
+}
+
 /// Export options for `runs` into `out` with no samples and no notes.
 fn bare_export(runs: Vec<PathBuf>, out: &Path, add: bool) -> ExportOptions {
     ExportOptions {

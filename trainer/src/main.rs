@@ -133,7 +133,8 @@ struct ExportWebArgs {
     samples_per_class: usize,
     /// Extra words for a run's note, as RUN_ID=TEXT (repeat), e.g. where its time was measured;
     /// for a run given again from the catalogue (`--run <out>/models/<id>`), they replace its
-    /// earlier extra words.
+    /// earlier extra words (its description — method, epochs, the data it trained on, backend —
+    /// is written afresh from its manifest either way).
     #[arg(long = "note", value_name = "RUN_ID=TEXT")]
     notes: Vec<String>,
     /// Keep the runs already in <out>/models/index.json and add these (same id: replaced);

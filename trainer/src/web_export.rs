@@ -17,8 +17,8 @@ use lethe_shared::model::ModelConfig;
 use lethe_shared::weights::{self, Manifest, Precision};
 use serde::Serialize;
 
-use crate::unlearn::MethodKind;
 use crate::unlearn::report::MethodRow;
+use crate::unlearn::{MethodKind, UnlearnConfig};
 
 /// One image's prediction, as `lethe predict --json` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -234,18 +234,31 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
         };
         let mut run = run;
         // A shipped run given again (e.g. `--run static/models/<id>` to store it as f16) has no
-        // row.json beside it: what the catalogue knew about it stays, except that a `--note`
-        // given now replaces its earlier extra words (so a note can be corrected in place).
+        // row.json beside it: what the catalogue knew about it stays, except that its
+        // description is written afresh from its manifest and a `--note` given now replaces its
+        // earlier extra words (so a note can be corrected in place).
         if row.is_none()
             && let Some(listed) = existing.find(&run.id)
         {
             run.metrics = listed.metrics.clone();
-            run.note = match options.notes.get(&run.id) {
-                Some(extra) => replace_extra_words(&listed.note, extra),
-                None => listed.note.clone(),
+            let description = if run.is_original() {
+                Some(run.note.clone())
+            } else {
+                let epochs = listed.metrics.get("epochs").map(|&epochs| epochs as usize);
+                describe_unlearning(&run.method_name, manifest, None, epochs)
             };
+            let mut note = RunNote::parse(&listed.note);
+            if let Some(description) = description {
+                note.description = description;
+            }
+            if let Some(extra) = options.notes.get(&run.id) {
+                note.extra = vec![extra.clone()];
+            }
+            run.note = note.to_string();
         } else if let Some(extra) = options.notes.get(&run.id) {
-            run.note = format!("{}; {extra}", run.note);
+            let mut note = RunNote::parse(&run.note);
+            note.extra.push(extra.clone());
+            run.note = note.to_string();
         }
         // `agreement`: `Some(Some(x))` re-encoded now, `Some(None)` f16 already (what the
         // catalogue measured when it was re-encoded stays), `None` copied as it is.
@@ -261,16 +274,11 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
             };
             run.metrics.insert(F16_AGREEMENT.to_owned(), agreement);
             // The storage clause is rewritten, not stacked, when a run is given again.
-            let mut parts: Vec<&str> = run
-                .note
-                .split("; ")
-                .filter(|part| !part.starts_with(F16_NOTE))
-                .collect();
-            let clause = format!(
+            let mut note = RunNote::parse(&run.note);
+            note.storage = Some(format!(
                 "{F16_NOTE}: the same class as the measured f32 model for {agreement:.2} % of the test images"
-            );
-            parts.push(&clause);
-            run.note = parts.join("; ");
+            ));
+            run.note = note.to_string();
         }
         copies.push((copy, manifest_file, run.id.clone()));
         runs.push(run);
@@ -361,18 +369,76 @@ fn read_row(dir: &Path) -> anyhow::Result<Option<MethodRow>> {
 /// How an f16 run's note says so.
 const F16_NOTE: &str = "weights stored as f16";
 
-/// A catalogue note with its extra words replaced by `extra`: a note is `"; "`-separated
-/// clauses, the first written by the export from the run's manifest (method, epochs, data), the
-/// f16 storage clause by `--f16`, the rest by `--note`; the first and the storage clause stay.
-fn replace_extra_words(note: &str, extra: &str) -> String {
-    let mut clauses = note.split("; ");
-    let description = clauses.next().unwrap_or_default();
-    let storage = clauses.filter(|clause| clause.starts_with(F16_NOTE));
-    [description, extra]
-        .into_iter()
-        .chain(storage)
-        .collect::<Vec<_>>()
-        .join("; ")
+/// A catalogue note, `"; "`-separated clauses: the description written by the export from the
+/// run's manifest (method, epochs, the data it trained on, backend), the extra words given with
+/// `--note`, and last the f16 storage clause written by `--f16`. A run given again gets its
+/// clauses replaced one by one, never stacked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RunNote {
+    description: String,
+    extra: Vec<String>,
+    storage: Option<String>,
+}
+
+impl RunNote {
+    fn parse(note: &str) -> Self {
+        let mut clauses = note.split("; ");
+        let description = clauses.next().unwrap_or_default().to_owned();
+        let mut parsed = RunNote {
+            description,
+            extra: Vec::new(),
+            storage: None,
+        };
+        for clause in clauses {
+            if clause.starts_with(F16_NOTE) {
+                parsed.storage = Some(clause.to_owned());
+            } else {
+                parsed.extra.push(clause.to_owned());
+            }
+        }
+        parsed
+    }
+}
+
+impl std::fmt::Display for RunNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description)?;
+        for clause in self.extra.iter().chain(&self.storage) {
+            write!(f, "; {clause}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The description of an unlearned run (its note's first clause): method, epochs, the data its
+/// training steps read, backend — from the run's configuration in its manifest (or in
+/// `row.json`). `epochs`: those the run made (its row's, or its catalogue entry's), else the
+/// configuration's effective ones. `None` when no configuration is readable and no epochs are
+/// known.
+fn describe_unlearning(
+    method_name: &str,
+    manifest: &Manifest,
+    row: Option<&MethodRow>,
+    epochs: Option<usize>,
+) -> Option<String> {
+    let config = serde_json::from_value::<UnlearnConfig>(manifest.config.clone())
+        .ok()
+        .or_else(|| row.and_then(|row| row.config.clone()));
+    let epochs = epochs.or_else(|| row.map(|row| row.epochs));
+    match (config, epochs) {
+        (Some(config), epochs) => {
+            let method = config.method.method();
+            let epochs =
+                epochs.unwrap_or_else(|| config.epochs_for(method.as_ref(), &manifest.model));
+            Some(format!(
+                "{method_name}, {epochs} epoch(s), {}, {} backend",
+                method.trains_on().describe(&config.limits),
+                config_backend(manifest)
+            ))
+        }
+        (None, Some(epochs)) => Some(format!("{method_name}, {epochs} epoch(s)")),
+        (None, None) => None,
+    }
 }
 
 /// The run's weights re-encoded as f16, and the share (%) of `test_set` images the f16 copy
@@ -426,7 +492,7 @@ fn catalog_run(
             .map(|kind| kind.display_name().to_owned())
             .unwrap_or_else(|| manifest.method.clone())
     };
-    let mut note = match manifest.metrics.get("test_accuracy") {
+    let model_description = match manifest.metrics.get("test_accuracy") {
         Some(accuracy) => format!(
             "{}, {accuracy:.2} % test accuracy",
             manifest.model.describe()
@@ -442,16 +508,13 @@ fn catalog_run(
         if let Some(peak) = row.peak_device_mib {
             metrics.insert("peak_device_mib".into(), peak);
         }
-        note = format!("{method_name}, {} epoch(s)", row.epochs);
-        if let Some(config) = &row.config {
-            if let Some(limit) = config.limits.retain {
-                note.push_str(&format!(", first {limit} images of D_r"));
-            } else {
-                note.push_str(", full D_r");
-            }
-            note.push_str(&format!(", {} backend", config_backend(manifest)));
-        }
     }
+    let note = match original {
+        Some(_) => {
+            describe_unlearning(&method_name, manifest, row, None).unwrap_or(model_description)
+        }
+        None => model_description,
+    };
     Ok(CatalogRun {
         id: id.clone(),
         model: manifest.model.clone(),
@@ -548,20 +611,52 @@ fn file_slug(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{file_slug, replace_extra_words};
+    use super::{RunNote, file_slug};
 
     #[test]
-    fn a_note_given_again_replaces_the_extra_words_and_keeps_the_rest() {
-        let note = "FT, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; no ViT \
+    fn a_note_splits_into_description_extra_words_and_storage_and_back() {
+        let text = "FT, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; no ViT \
                     Retrain shipped yet; weights stored as f16: the same class for 99.97 %";
+        let note = RunNote::parse(text);
         assert_eq!(
-            replace_extra_words(note, "a short run; its Retrain is short too"),
-            "FT, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; its Retrain is \
-             short too; weights stored as f16: the same class for 99.97 %"
+            note.description,
+            "FT, 2 epoch(s), first 9000 images of D_r, cpu backend"
         );
+        assert_eq!(note.extra, ["a short run", "no ViT Retrain shipped yet"]);
         assert_eq!(
-            replace_extra_words("Retrain, 12 epoch(s), full D_r, cpu backend", "new"),
-            "Retrain, 12 epoch(s), full D_r, cpu backend; new"
+            note.storage.as_deref(),
+            Some("weights stored as f16: the same class for 99.97 %")
+        );
+        assert_eq!(note.to_string(), text);
+
+        let bare = RunNote::parse("Retrain, 12 epoch(s), full D_r, cpu backend");
+        assert!(bare.extra.is_empty() && bare.storage.is_none());
+        assert_eq!(
+            bare.to_string(),
+            "Retrain, 12 epoch(s), full D_r, cpu backend"
+        );
+    }
+
+    #[test]
+    fn replaced_clauses_keep_their_places() {
+        let mut note = RunNote::parse(
+            "GA, 2 epoch(s), first 9000 images of D_r, cpu backend; a short run; weights stored \
+             as f16: 99.98 %",
+        );
+        note.description =
+            String::from("GA, 2 epoch(s), D_f only (split: first 9000 images of D_r), cpu backend");
+        note.extra = vec![String::from("corrected")];
+        assert_eq!(
+            note.to_string(),
+            "GA, 2 epoch(s), D_f only (split: first 9000 images of D_r), cpu backend; corrected; \
+             weights stored as f16: 99.98 %"
+        );
+        // A storage clause arriving later goes last, after words added in the same export.
+        let mut fresh = RunNote::parse("FT, 5 epoch(s), full D_r, cpu backend; made here");
+        fresh.storage = Some(String::from("weights stored as f16: 100.00 %"));
+        assert_eq!(
+            fresh.to_string(),
+            "FT, 5 epoch(s), full D_r, cpu backend; made here; weights stored as f16: 100.00 %"
         );
     }
 

@@ -593,17 +593,26 @@ fn Metrics(state: DemoState) -> impl IntoView {
             .collect_view();
         // How each row was made (method, epochs, data, where its time was measured): rows made
         // on different budgets (e.g. a short demo run beside a full Retrain) compare only so far.
-        let provenance = rows
-            .iter()
-            .map(|run| {
-                view! {
-                    <li data-run=run.id.clone()>
-                        <strong>{run.method_name.clone()}</strong>
-                        {format!(": {}", run.note)}
-                    </li>
-                }
-            })
-            .collect_view();
+        // With no row yet (no run forgot these classes), the page says so instead of listing none.
+        let provenance_intro = if rows.is_empty() {
+            "No run forgot this selection yet."
+        } else {
+            "How each row was made:"
+        };
+        let provenance = (!rows.is_empty()).then(|| {
+            let items = rows
+                .iter()
+                .map(|run| {
+                    view! {
+                        <li data-run=run.id.clone()>
+                            <strong>{run.method_name.clone()}</strong>
+                            {format!(": {}", run.note)}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul class="run-notes" id="run-notes">{items}</ul> }
+        });
         let explanations = METRICS
             .iter()
             .map(|metric| view! { <li><strong>{metric.label}</strong>" — "{metric.explanation}</li> })
@@ -623,11 +632,11 @@ fn Metrics(state: DemoState) -> impl IntoView {
             </table>
             <p class="note">
                 {format!(
-                    "Original model: {:.2} % test accuracy. Retrain (training from scratch without the forgotten class) is the gold standard: a good method lands close to a Retrain made on the same data budget. How each row was made:",
+                    "Original model: {:.2} % test accuracy. Retrain (training from scratch without the forgotten class) is the gold standard: a good method lands close to a Retrain made on the same data budget. {provenance_intro}",
                     original.metrics.get("test_accuracy").copied().unwrap_or(f64::NAN),
                 )}
             </p>
-            <ul class="run-notes" id="run-notes">{provenance}</ul>
+            {provenance}
             <ul class="explanations">{explanations}</ul>
             {chart}
         }

@@ -6,8 +6,8 @@ use lethe_shared::adapt::prunelora::retain_optimizer;
 use lethe_shared::model::Classifier;
 
 use super::{
-    AfterStep, EpochLog, LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError,
-    UnlearningMethod, cross_entropy, no_hook, train_loop, trainable_params,
+    AfterStep, EpochLog, LoopPlan, MethodKind, MethodOutput, TrainingData, UnlearnContext,
+    UnlearnError, UnlearningMethod, cross_entropy, no_hook, train_loop, trainable_params,
 };
 
 /// Fine-tuning on the retained data.
@@ -16,6 +16,11 @@ pub struct FineTune;
 impl UnlearningMethod for FineTune {
     fn kind(&self) -> MethodKind {
         MethodKind::Ft
+    }
+
+    /// Fine-tunes on D_r alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

@@ -4,8 +4,8 @@
 use burn::optim::SgdConfig;
 
 use super::{
-    LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod,
-    cross_entropy, no_hook, train_loop, trainable_params,
+    LoopPlan, MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError,
+    UnlearningMethod, cross_entropy, no_hook, train_loop, trainable_params,
 };
 
 /// Gradient ascent on the forget set.
@@ -14,6 +14,11 @@ pub struct GradientAscent;
 impl UnlearningMethod for GradientAscent {
     fn kind(&self) -> MethodKind {
         MethodKind::Ga
+    }
+
+    /// Ascends the loss on D_f alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Forget
     }
 
     fn default_epochs(&self) -> usize {

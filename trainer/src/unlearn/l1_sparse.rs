@@ -9,8 +9,8 @@ use lethe_shared::model::Classifier;
 
 use super::rl::momentum_sgd;
 use super::{
-    LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod,
-    cross_entropy, no_hook, train_loop, trainable_params,
+    LoopPlan, MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError,
+    UnlearningMethod, cross_entropy, no_hook, train_loop, trainable_params,
 };
 
 /// Sparsity-regularised fine-tuning.
@@ -19,6 +19,11 @@ pub struct L1Sparse;
 impl UnlearningMethod for L1Sparse {
     fn kind(&self) -> MethodKind {
         MethodKind::L1Sparse
+    }
+
+    /// Fine-tunes on D_r alone, with the ℓ1 penalty.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

@@ -6,8 +6,8 @@ use lethe_shared::adapt::lora::merge;
 
 use super::ft::fine_tune_on_retain;
 use super::{
-    MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, adapters, no_hook,
-    trainable_params,
+    MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError, UnlearningMethod,
+    adapters, no_hook, trainable_params,
 };
 
 /// LoRA fine-tuning on the retained data.
@@ -16,6 +16,11 @@ pub struct Lora;
 impl UnlearningMethod for Lora {
     fn kind(&self) -> MethodKind {
         MethodKind::Lora
+    }
+
+    /// Trains the adapters on D_r alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

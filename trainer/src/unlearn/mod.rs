@@ -515,10 +515,48 @@ pub struct MethodOutput {
     pub trainable_params: usize,
 }
 
+/// The part of the split a method's training steps read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainingData {
+    /// The retain set D_r alone (Retrain, FT, Prune+FT, LoRA, PruneLoRA, ℓ1-sparse).
+    Retain,
+    /// The forget set D_f alone (GA): D_r is only measured.
+    Forget,
+    /// Both D_r and D_f (RFA, RL, SalUn).
+    RetainAndForget,
+}
+
+impl TrainingData {
+    /// The data named in a run's description: `limits` cut D_r / D_f to their first images.
+    ///
+    /// ```text
+    /// Retain            full D_r | first 9000 images of D_r
+    /// Forget            D_f only (split: full D_r)
+    /// RetainAndForget   full D_r and D_f
+    /// ```
+    pub fn describe(self, limits: &SplitLimits) -> String {
+        let retain = match limits.retain {
+            Some(limit) => format!("first {limit} images of D_r"),
+            None => String::from("full D_r"),
+        };
+        let forget = match limits.forget {
+            Some(limit) => format!("first {limit} images of D_f"),
+            None => String::from("D_f"),
+        };
+        match self {
+            TrainingData::Retain => retain,
+            TrainingData::Forget => format!("{forget} only (split: {retain})"),
+            TrainingData::RetainAndForget => format!("{retain} and {forget}"),
+        }
+    }
+}
+
 /// One method of spec §3.
 pub trait UnlearningMethod {
     /// Which method this is.
     fn kind(&self) -> MethodKind;
+    /// Which part of the split its training steps read (what a run's description says it saw).
+    fn trains_on(&self) -> TrainingData;
     /// Epochs when none are configured.
     fn default_epochs(&self) -> usize;
     /// Epochs when none are configured, for this architecture (default: [`Self::default_epochs`]).
@@ -874,5 +912,49 @@ mod tests {
             ..on_gpu
         };
         assert!(!other_class.same_run_as(&saved));
+    }
+
+    #[test]
+    fn each_method_names_the_data_it_trains_on() {
+        let trains_on = |kind: MethodKind| kind.method().trains_on();
+        assert_eq!(trains_on(MethodKind::Ga), TrainingData::Forget);
+        for kind in [MethodKind::Rfa, MethodKind::Rl, MethodKind::Salun] {
+            assert_eq!(trains_on(kind), TrainingData::RetainAndForget, "{kind}");
+        }
+        for kind in [
+            MethodKind::Retrain,
+            MethodKind::Ft,
+            MethodKind::PruneFt,
+            MethodKind::Lora,
+            MethodKind::Prunelora,
+            MethodKind::L1Sparse,
+        ] {
+            assert_eq!(trains_on(kind), TrainingData::Retain, "{kind}");
+        }
+        for kind in MethodKind::ALL {
+            assert_eq!(kind.method().kind(), kind);
+        }
+
+        let full = SplitLimits::default();
+        let short = SplitLimits {
+            retain: Some(9000),
+            ..full
+        };
+        assert_eq!(TrainingData::Retain.describe(&full), "full D_r");
+        assert_eq!(
+            TrainingData::Retain.describe(&short),
+            "first 9000 images of D_r"
+        );
+        assert_eq!(
+            TrainingData::Forget.describe(&short),
+            "D_f only (split: first 9000 images of D_r)"
+        );
+        assert_eq!(
+            TrainingData::RetainAndForget.describe(&SplitLimits {
+                forget: Some(50),
+                ..full
+            }),
+            "full D_r and first 50 images of D_f"
+        );
     }
 }

@@ -10,8 +10,8 @@ use lethe_shared::model::Classifier;
 
 use super::ft::fine_tune_on_retain;
 use super::{
-    MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, prune_patterns,
-    trainable_params,
+    MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError, UnlearningMethod,
+    prune_patterns, trainable_params,
 };
 
 /// Pruning, then fine-tuning on the retained data.
@@ -20,6 +20,11 @@ pub struct PruneFineTune;
 impl UnlearningMethod for PruneFineTune {
     fn kind(&self) -> MethodKind {
         MethodKind::PruneFt
+    }
+
+    /// Fine-tunes the pruned model on D_r alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

@@ -12,8 +12,8 @@ use lethe_shared::model::Classifier;
 
 use super::ft::fine_tune_on_retain;
 use super::{
-    MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, adapters,
-    prune_patterns, trainable_params,
+    MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError, UnlearningMethod,
+    adapters, prune_patterns, trainable_params,
 };
 
 /// Prune, then adapt, then unlearn.
@@ -22,6 +22,11 @@ pub struct PruneLora;
 impl UnlearningMethod for PruneLora {
     fn kind(&self) -> MethodKind {
         MethodKind::Prunelora
+    }
+
+    /// Trains the adapters on D_r alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

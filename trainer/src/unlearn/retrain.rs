@@ -12,7 +12,8 @@ use lethe_shared::weights;
 
 use super::checkpoint::Resumed;
 use super::{
-    MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, trainable_params,
+    MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError, UnlearningMethod,
+    trainable_params,
 };
 use crate::train::{self, RetainOnly, TrainConfig, TrainOptions, TrainPaused};
 
@@ -22,6 +23,11 @@ pub struct Retrain;
 impl UnlearningMethod for Retrain {
     fn kind(&self) -> MethodKind {
         MethodKind::Retrain
+    }
+
+    /// Trains from scratch on D_r alone.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::Retain
     }
 
     fn default_epochs(&self) -> usize {

@@ -24,8 +24,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::{
-    LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod, adapters,
-    cross_entropy, no_hook, train_loop, trainable_params,
+    LoopPlan, MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError,
+    UnlearningMethod, adapters, cross_entropy, no_hook, train_loop, trainable_params,
 };
 
 /// Residual Feature Alignment.
@@ -34,6 +34,11 @@ pub struct ResidualFeatureAlignment;
 impl UnlearningMethod for ResidualFeatureAlignment {
     fn kind(&self) -> MethodKind {
         MethodKind::Rfa
+    }
+
+    /// Aligns residuals on D_r and shifts them on D_f.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::RetainAndForget
     }
 
     fn default_epochs(&self) -> usize {

@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::{
-    LoopPlan, MethodKind, MethodOutput, Sample, UnlearnContext, UnlearnError, UnlearningMethod,
-    cross_entropy, no_hook, train_loop, trainable_params,
+    LoopPlan, MethodKind, MethodOutput, Sample, TrainingData, UnlearnContext, UnlearnError,
+    UnlearningMethod, cross_entropy, no_hook, train_loop, trainable_params,
 };
 
 /// Random relabelling of the forget set.
@@ -20,6 +20,11 @@ pub struct RandomLabels;
 impl UnlearningMethod for RandomLabels {
     fn kind(&self) -> MethodKind {
         MethodKind::Rl
+    }
+
+    /// Trains on D_r and on D_f with random labels.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::RetainAndForget
     }
 
     fn default_epochs(&self) -> usize {

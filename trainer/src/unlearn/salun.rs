@@ -12,8 +12,8 @@ use lethe_shared::model::Classifier;
 
 use super::rl::{momentum_sgd, relabelled_stream};
 use super::{
-    Batch, LoopPlan, MethodKind, MethodOutput, UnlearnContext, UnlearnError, UnlearningMethod,
-    cross_entropy, train_loop, trainable_params,
+    Batch, LoopPlan, MethodKind, MethodOutput, TrainingData, UnlearnContext, UnlearnError,
+    UnlearningMethod, cross_entropy, train_loop, trainable_params,
 };
 
 /// Saliency-masked random labelling.
@@ -22,6 +22,11 @@ pub struct SalUn;
 impl UnlearningMethod for SalUn {
     fn kind(&self) -> MethodKind {
         MethodKind::Salun
+    }
+
+    /// Saliency from D_f, then D_r and D_f with random labels.
+    fn trains_on(&self) -> TrainingData {
+        TrainingData::RetainAndForget
     }
 
     fn default_epochs(&self) -> usize {
