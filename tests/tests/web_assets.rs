@@ -175,7 +175,7 @@ fn predict_refuses_a_non_image_clearly() {
 
 /// A run's description names the data its training steps read (GA: D_f alone; RL: D_r and D_f),
 /// and a shipped run given again from the catalogue gets its description written afresh while
-/// its extra words and storage clause stay.
+/// its extra words and storage clause stay (all of it when its configuration is unreadable).
 #[test]
 fn export_web_describes_the_data_each_method_trained_on() {
     let out = tempfile::tempdir().unwrap();
@@ -225,6 +225,34 @@ fn export_web_describes_the_data_each_method_trained_on() {
          f16: kept"
     );
     assert_eq!(again.runs.len(), catalog.runs.len());
+
+    // Given again with a configuration that no longer reads as one, a run keeps its listed
+    // description; a run made with a validation hold-out says so.
+    let rewrite_config = |id: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let path = out.path().join("models").join(id).join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut manifest["config"]);
+        fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    };
+    let rl = "resnet20-cifar10-forget-3-rl";
+    rewrite_config(ga, &|config| {
+        *config = serde_json::json!("not a configuration")
+    });
+    rewrite_config(rl, &|config| {
+        config["validation"] = serde_json::json!({"kind": "ten-percent", "seed": 0});
+    });
+    let models = out.path().join("models");
+    let third = export_web(
+        &bare_export(vec![models.join(ga), models.join(rl)], out.path(), true),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(note(&third, ga), note(&again, ga));
+    assert_eq!(
+        note(&third, rl),
+        "RL, 10 epoch(s), full D_r and D_f after a 10 % hold-out (seed 0), cpu backend"
+    );
 }
 
 /// Export options for `runs` into `out` with no samples and no notes.

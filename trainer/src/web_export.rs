@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::tensor::Device;
 use lethe_shared::catalog::{CATALOG_FORMAT, Catalog, CatalogRun, Sample, SampleSet};
+use lethe_shared::data::split::ValidationHoldout;
 use lethe_shared::data::{DatasetKind, ImageDataset};
 use lethe_shared::image_input::{encode_png, prepare_image};
 use lethe_shared::inference::{logits, softmax, top_k};
@@ -197,9 +198,8 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
                 (WeightsCopy::Encoded(bytes), size, Some(measured))
             }
         };
-        let run = if manifest.forgotten_classes.is_empty() {
-            let id = original_id(dir, manifest);
-            catalog_run(id, None, manifest, row.as_ref(), weights_bytes)?
+        let original = if manifest.forgotten_classes.is_empty() {
+            None
         } else {
             let matching: Vec<&String> = originals
                 .iter()
@@ -207,8 +207,8 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
                 .filter(|(_, original)| original.dataset == manifest.model.dataset)
                 .map(|(id, _)| id)
                 .collect();
-            let original = match matching.as_slice() {
-                [one] => (*one).clone(),
+            match matching.as_slice() {
+                [one] => Some((*one).clone()),
                 [] => bail!(
                     "{} forgot from a {} model, but no original {} run was given with --run",
                     dir.display(),
@@ -219,66 +219,65 @@ pub fn export_web(options: &ExportOptions, test_sets: &[ImageDataset]) -> anyhow
                     "several original {} runs were given; export one per invocation",
                     manifest.model.preset
                 ),
-            };
-            let classes: Vec<String> = manifest
-                .forgotten_classes
-                .iter()
-                .map(u8::to_string)
-                .collect();
-            let id = format!(
-                "{original}-forget-{}-{}",
-                classes.join("-"),
-                manifest.method
-            );
-            catalog_run(id, Some(original), manifest, row.as_ref(), weights_bytes)?
+            }
         };
-        let mut run = run;
+        let id = match &original {
+            None => original_id(dir, manifest),
+            Some(original) => {
+                let classes: Vec<String> = manifest
+                    .forgotten_classes
+                    .iter()
+                    .map(u8::to_string)
+                    .collect();
+                format!(
+                    "{original}-forget-{}-{}",
+                    classes.join("-"),
+                    manifest.method
+                )
+            }
+        };
         // A shipped run given again (e.g. `--run static/models/<id>` to store it as f16) has no
         // row.json beside it: what the catalogue knew about it stays, except that its
-        // description is written afresh from its manifest and a `--note` given now replaces its
-        // earlier extra words (so a note can be corrected in place).
-        if row.is_none()
-            && let Some(listed) = existing.find(&run.id)
-        {
-            run.metrics = listed.metrics.clone();
-            let description = if run.is_original() {
-                Some(run.note.clone())
-            } else {
-                let epochs = listed.metrics.get("epochs").map(|&epochs| epochs as usize);
-                describe_unlearning(&run.method_name, manifest, None, epochs)
-            };
-            let mut note = RunNote::parse(&listed.note);
-            if let Some(description) = description {
-                note.description = description;
-            }
-            if let Some(extra) = options.notes.get(&run.id) {
-                note.extra = vec![extra.clone()];
-            }
-            run.note = note.to_string();
-        } else if let Some(extra) = options.notes.get(&run.id) {
-            let mut note = RunNote::parse(&run.note);
-            note.extra.push(extra.clone());
-            run.note = note.to_string();
+        // description is written afresh from its manifest.
+        let listed = existing.find(&id).filter(|_| row.is_none());
+        let mut note = run_note(original.is_some(), manifest, row.as_ref(), listed);
+        // A `--note` given now joins a new run's note, and replaces a listed run's earlier extra
+        // words (so a note can be corrected in place).
+        if let Some(extra) = options.notes.get(&id) {
+            note.extra = vec![extra.clone()];
         }
         // `agreement`: `Some(Some(x))` re-encoded now, `Some(None)` f16 already (what the
         // catalogue measured when it was re-encoded stays), `None` copied as it is.
-        if let Some(measured) = agreement {
-            let listed = existing
-                .find(&run.id)
-                .and_then(|listed| listed.metrics.get(F16_AGREEMENT).copied());
-            let Some(agreement) = measured.or(listed) else {
-                bail!(
-                    "{} is stored as f16 already and is not a listed run: its agreement with the f32 weights cannot be measured",
-                    dir.display()
-                );
-            };
+        let f16_agreement = match agreement {
+            None => None,
+            Some(measured) => {
+                let listed_agreement = existing
+                    .find(&id)
+                    .and_then(|listed| listed.metrics.get(F16_AGREEMENT).copied());
+                let Some(agreement) = measured.or(listed_agreement) else {
+                    bail!(
+                        "{} is stored as f16 already and is not a listed run: its agreement with the f32 weights cannot be measured",
+                        dir.display()
+                    );
+                };
+                // The storage clause is rewritten, not stacked, when a run is given again.
+                note.storage = Some(format!(
+                    "{F16_NOTE}: the same class as the measured f32 model for {agreement:.2} % of the test images"
+                ));
+                Some(agreement)
+            }
+        };
+        let mut run = catalog_run(
+            id,
+            original,
+            manifest,
+            row.as_ref(),
+            listed,
+            note.to_string(),
+            weights_bytes,
+        );
+        if let Some(agreement) = f16_agreement {
             run.metrics.insert(F16_AGREEMENT.to_owned(), agreement);
-            // The storage clause is rewritten, not stacked, when a run is given again.
-            let mut note = RunNote::parse(&run.note);
-            note.storage = Some(format!(
-                "{F16_NOTE}: the same class as the measured f32 model for {agreement:.2} % of the test images"
-            ));
-            run.note = note.to_string();
         }
         copies.push((copy, manifest_file, run.id.clone()));
         runs.push(run);
@@ -381,14 +380,19 @@ struct RunNote {
 }
 
 impl RunNote {
-    fn parse(note: &str) -> Self {
-        let mut clauses = note.split("; ");
-        let description = clauses.next().unwrap_or_default().to_owned();
-        let mut parsed = RunNote {
+    /// A note of one clause.
+    fn new(description: String) -> Self {
+        RunNote {
             description,
             extra: Vec::new(),
             storage: None,
-        };
+        }
+    }
+
+    fn parse(note: &str) -> Self {
+        let mut clauses = note.split("; ");
+        let description = clauses.next().unwrap_or_default().to_owned();
+        let mut parsed = RunNote::new(description);
         for clause in clauses {
             if clause.starts_with(F16_NOTE) {
                 parsed.storage = Some(clause.to_owned());
@@ -410,11 +414,48 @@ impl std::fmt::Display for RunNote {
     }
 }
 
+/// A run's note, before any `--note` and f16 clause of this export. An original's description
+/// is its model and test accuracy. An unlearned run's is written from its configuration
+/// ([`describe_unlearning`]); with none readable, its method and epochs (its row's, or its
+/// catalogue entry's) if known, else its model. A run `listed` in the catalogue keeps its listed
+/// note, with the description replaced when a fresh one can be written from its manifest.
+fn run_note(
+    unlearned: bool,
+    manifest: &Manifest,
+    row: Option<&MethodRow>,
+    listed: Option<&CatalogRun>,
+) -> RunNote {
+    let method_name = method_display_name(manifest, unlearned);
+    let epochs = row.map(|row| row.epochs).or_else(|| {
+        listed
+            .and_then(|listed| listed.metrics.get("epochs"))
+            .map(|&epochs| epochs as usize)
+    });
+    let fresh = if unlearned {
+        describe_unlearning(&method_name, manifest, row, epochs)
+    } else {
+        Some(model_description(manifest))
+    };
+    match (listed, fresh) {
+        (Some(listed), fresh) => {
+            let mut note = RunNote::parse(&listed.note);
+            if let Some(description) = fresh {
+                note.description = description;
+            }
+            note
+        }
+        (None, Some(description)) => RunNote::new(description),
+        (None, None) => RunNote::new(match epochs {
+            Some(epochs) => format!("{method_name}, {epochs} epoch(s)"),
+            None => model_description(manifest),
+        }),
+    }
+}
+
 /// The description of an unlearned run (its note's first clause): method, epochs, the data its
-/// training steps read, backend — from the run's configuration in its manifest (or in
-/// `row.json`). `epochs`: those the run made (its row's, or its catalogue entry's), else the
-/// configuration's effective ones. `None` when no configuration is readable and no epochs are
-/// known.
+/// training steps read (and the validation hold-out, if any), backend — from the run's
+/// configuration in its manifest (or in `row.json`); `None` when neither is readable.
+/// `epochs`: those the run made, else the configuration's effective ones.
 fn describe_unlearning(
     method_name: &str,
     manifest: &Manifest,
@@ -423,21 +464,39 @@ fn describe_unlearning(
 ) -> Option<String> {
     let config = serde_json::from_value::<UnlearnConfig>(manifest.config.clone())
         .ok()
-        .or_else(|| row.and_then(|row| row.config.clone()));
-    let epochs = epochs.or_else(|| row.map(|row| row.epochs));
-    match (config, epochs) {
-        (Some(config), epochs) => {
-            let method = config.method.method();
-            let epochs =
-                epochs.unwrap_or_else(|| config.epochs_for(method.as_ref(), &manifest.model));
-            Some(format!(
-                "{method_name}, {epochs} epoch(s), {}, {} backend",
-                method.trains_on().describe(&config.limits),
-                config_backend(manifest)
-            ))
-        }
-        (None, Some(epochs)) => Some(format!("{method_name}, {epochs} epoch(s)")),
-        (None, None) => None,
+        .or_else(|| row.and_then(|row| row.config.clone()))?;
+    let method = config.method.method();
+    let epochs = epochs.unwrap_or_else(|| config.epochs_for(method.as_ref(), &manifest.model));
+    let mut data = method.trains_on().describe(&config.limits);
+    if config.validation != ValidationHoldout::None {
+        data = format!("{data} after {}", config.validation);
+    }
+    Some(format!(
+        "{method_name}, {epochs} epoch(s), {data}, {} backend",
+        config_backend(manifest)
+    ))
+}
+
+/// "Original" for an original; an unlearned run's method as the paper's tables name it.
+fn method_display_name(manifest: &Manifest, unlearned: bool) -> String {
+    if !unlearned {
+        return String::from("Original");
+    }
+    MethodKind::ALL
+        .iter()
+        .find(|kind| kind.name() == manifest.method)
+        .map(|kind| kind.display_name().to_owned())
+        .unwrap_or_else(|| manifest.method.clone())
+}
+
+/// The model and, when recorded, its test accuracy.
+fn model_description(manifest: &Manifest) -> String {
+    match manifest.metrics.get("test_accuracy") {
+        Some(accuracy) => format!(
+            "{}, {accuracy:.2} % test accuracy",
+            manifest.model.describe()
+        ),
+        None => manifest.model.describe(),
     }
 }
 
@@ -475,29 +534,20 @@ fn encode_f16(
     Ok((half_bytes, Some(agreement)))
 }
 
+/// The catalogue entry of a run. Its metrics: the manifest's, with the row's RTE, epochs and
+/// peak memory; a run `listed` in the catalogue (given again, without a row) keeps the listed ones.
 fn catalog_run(
     id: String,
     original: Option<String>,
     manifest: &Manifest,
     row: Option<&MethodRow>,
+    listed: Option<&CatalogRun>,
+    note: String,
     weights_bytes: u64,
-) -> anyhow::Result<CatalogRun> {
-    let mut metrics: BTreeMap<String, f64> = manifest.metrics.clone();
-    let method_name = if original.is_none() {
-        String::from("Original")
-    } else {
-        MethodKind::ALL
-            .iter()
-            .find(|kind| kind.name() == manifest.method)
-            .map(|kind| kind.display_name().to_owned())
-            .unwrap_or_else(|| manifest.method.clone())
-    };
-    let model_description = match manifest.metrics.get("test_accuracy") {
-        Some(accuracy) => format!(
-            "{}, {accuracy:.2} % test accuracy",
-            manifest.model.describe()
-        ),
-        None => manifest.model.describe(),
+) -> CatalogRun {
+    let mut metrics: BTreeMap<String, f64> = match listed {
+        Some(listed) => listed.metrics.clone(),
+        None => manifest.metrics.clone(),
     };
     if let Some(row) = row {
         metrics.insert("unlearning_seconds".into(), row.seconds);
@@ -509,17 +559,11 @@ fn catalog_run(
             metrics.insert("peak_device_mib".into(), peak);
         }
     }
-    let note = match original {
-        Some(_) => {
-            describe_unlearning(&method_name, manifest, row, None).unwrap_or(model_description)
-        }
-        None => model_description,
-    };
-    Ok(CatalogRun {
+    CatalogRun {
         id: id.clone(),
         model: manifest.model.clone(),
         method: manifest.method.clone(),
-        method_name,
+        method_name: method_display_name(manifest, original.is_some()),
         original,
         forgotten_classes: manifest.forgotten_classes.clone(),
         weights: format!("models/{id}/model.bpk"),
@@ -527,7 +571,7 @@ fn catalog_run(
         metrics,
         per_class_accuracy: manifest.per_class_accuracy.clone(),
         note,
-    })
+    }
 }
 
 fn config_backend(manifest: &Manifest) -> String {

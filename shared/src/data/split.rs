@@ -73,6 +73,16 @@ pub enum ValidationHoldout {
     },
 }
 
+impl fmt::Display for ValidationHoldout {
+    /// "no hold-out", or "a 10 % hold-out (seed 0)" (for messages and run descriptions).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValidationHoldout::None => f.write_str("no hold-out"),
+            ValidationHoldout::TenPercent { seed } => write!(f, "a 10 % hold-out (seed {seed})"),
+        }
+    }
+}
+
 /// Index lists of an unlearning experiment.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UnlearningSplit {

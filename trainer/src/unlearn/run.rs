@@ -404,14 +404,6 @@ fn same_forget_set(a: &ForgetRequest, b: &ForgetRequest) -> bool {
     }
 }
 
-/// A validation hold-out in words, for messages.
-fn holdout_words(validation: ValidationHoldout) -> String {
-    match validation {
-        ValidationHoldout::None => "no hold-out".into(),
-        ValidationHoldout::TenPercent { seed } => format!("a 10 % hold-out (seed {seed})"),
-    }
-}
-
 /// Refuse a `--retrain` reference that did not forget what this run forgets (another class,
 /// another random sample, another hold-out): its Avg. Gap and activation distances would compare
 /// two different requests and mean nothing. A reference whose method is not Retrain is
@@ -429,7 +421,7 @@ fn check_retrain_reference(path: &Path, config: &UnlearnConfig) -> anyhow::Resul
              leave out --retrain",
             path.display(),
             config.forget,
-            holdout_words(config.validation)
+            config.validation
         )
     };
     match recorded_request(&manifest) {
@@ -438,10 +430,7 @@ fn check_retrain_reference(path: &Path, config: &UnlearnConfig) -> anyhow::Resul
                 return refuse(format!("forgot {forget}"));
             }
             if validation != config.validation {
-                return refuse(format!(
-                    "forgot {forget} with {}",
-                    holdout_words(validation)
-                ));
+                return refuse(format!("forgot {forget} with {validation}"));
             }
         }
         None => {
