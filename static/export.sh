@@ -97,9 +97,11 @@ fi
 #     static/models/vit-tiny-cifar10 --method retrain --forget-class 3 --epochs 12 --retain-limit
 #     9000 --seed 0 --backend cpu --out runs/vit-c3-retrain`, docs/results.md §3 and §7): 12 epochs
 #     of the ViT recipe from scratch over the same first 9,000 images of D_r as the short runs (the
-#     protocol's Retrain, 30 epochs over all 45,000, takes ≈ 6.5–10.5 h of this CPU and is not
-#     made yet). The nine short ViT runs are given again from static/models/ with new notes (their
-#     weights, metrics and f16 agreement stay; `--note` replaces a re-given run's extra words).
+#     protocol's Retrain, 30 epochs over all 45,000, was not made yet when this step ran; it was
+#     made later (28,482 s over seven sittings of this CPU, docs/results/vit-tiny-forget-cat/retrain)
+#     and is not shipped: the page's ViT runs are the short ones). The nine short ViT runs are
+#     given again from static/models/ with new notes (their weights, metrics and f16 agreement
+#     stay; `--note` replaces a re-given run's extra words).
 if [ "$step" = all ] || [ "$step" = 10 ]; then
   short="a short run: RA is measured on those 9,000 images; the Retrain beside it is short too (12 epochs from scratch over the same 9,000 images), not the protocol's"
   vit=(--run runs/vit-c3-retrain
