@@ -1,10 +1,16 @@
 //! Reproducibility: a run regenerated from the configuration and seed recorded in its manifest
-//! gives the same metrics within ±0.5 points on the CPU.
+//! gives the same metrics on the CPU.
 //!
 //! CI regenerates the committed reference run `docs/results/reproduce-check/` (PruneLoRA, one
-//! epoch over 2,000 retained images: about half a minute). `every_shipped_run_reproduces` does
-//! the same for every run the browser demo ships — hours on a CPU, so it is ignored by default:
-//! `cargo test --release -p lethe-tests --test reproduce -- --ignored`.
+//! epoch over 2,000 retained images: about a minute) twice: the two must agree exactly (the run
+//! is deterministic on one CPU), and both must land near the committed metrics. Bit for bit
+//! only on a CPU like the one that made it: gemm sizes its blocks of the summed dimension from
+//! the CPU's cache sizes, so on a CPU with other caches sums run in another order, and this
+//! short, far-from-converged run (accuracy 91 → 68 % in 63 steps) carries those last-bit
+//! differences into a few images (on an AMD EPYC, 2026-12-07: RA 68.75 against 67.90 recorded on
+//! an Intel Xeon; one class of ~100 test images moved 3.3 points). `every_shipped_run_reproduces`
+//! regenerates every run the browser demo ships and requires ±0.5 points — hours on a CPU, so
+//! it is ignored by default: `cargo test --release -p lethe-tests --test reproduce -- --ignored`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,8 +21,18 @@ use lethe_tests::{data_dir, manifest_dir};
 use lethe_trainer::unlearn::UnlearnConfig;
 use lethe_trainer::unlearn::run::{RunOptions, forget};
 
-/// How far a regenerated metric may be from the recorded one, in percentage points.
+/// How far a regenerated metric of a shipped run may be from the recorded one, in percentage
+/// points (issue 5).
 const TOLERANCE: f64 = 0.5;
+
+/// How far the reference run's UA, MIA-Efficacy, RA and TA regenerated on any CPU may be from the
+/// committed ones, in percentage points: the largest difference seen across CPUs was 0.85 (RA,
+/// 17 of 2,000 images); a wrong method, split or seed moves them by tens of points.
+const REFERENCE_TOLERANCE: f64 = 2.0;
+
+/// The headline metrics, compared across CPUs; per-class accuracy (~100 images a class in the
+/// reference run) is compared between two runs on one CPU only.
+const HEADLINE: [&str; 4] = ["ua", "mia_efficacy", "ra", "ta"];
 
 fn repo() -> PathBuf {
     manifest_dir().join("..")
@@ -71,7 +87,8 @@ fn regenerate(manifest: &Manifest, original: &Path) -> Vec<(String, f64, f64)> {
 }
 
 /// Every pair within [`TOLERANCE`]; a failure names the CPU kernels of both runs, the usual
-/// cause of a difference (AVX-512 kernels sum in another order than AVX2).
+/// cause of a difference (AVX-512 kernels sum in another order than AVX2, as do CPUs whose
+/// cache sizes give gemm other block sizes).
 fn assert_reproduced(name: &str, manifest: &Manifest, pairs: &[(String, f64, f64)]) {
     assert!(pairs.len() >= 4, "{name}: nothing compared");
     let recorded_kernels = manifest
@@ -90,13 +107,35 @@ fn assert_reproduced(name: &str, manifest: &Manifest, pairs: &[(String, f64, f64
 }
 
 #[test]
-fn the_reference_run_reproduces_within_half_a_point() {
+fn the_reference_run_is_deterministic_and_reproduces() {
     let manifest =
         weights::read_manifest(&repo().join("docs/results/reproduce-check/manifest.json")).unwrap();
-    let pairs = regenerate(&manifest, &repo().join("static/models/resnet20-cifar10"));
     // The reference run is not degenerate: it forgot, and kept something to compare.
     assert!(manifest.metrics["ua"] > 90.0 && manifest.metrics["ra"] > 50.0);
-    assert_reproduced("reproduce-check", &manifest, &pairs);
+    let original = repo().join("static/models/resnet20-cifar10");
+    let first = regenerate(&manifest, &original);
+    let second = regenerate(&manifest, &original);
+    assert!(
+        first.len() >= 4 && first.len() == second.len(),
+        "nothing compared"
+    );
+    let kernels_here = lethe_trainer::backend::cpu_kernels();
+    for ((metric, _, once), (_, _, again)) in first.iter().zip(&second) {
+        assert_eq!(
+            once, again,
+            "reproduce-check: {metric} regenerated {once} then {again} on this CPU ({kernels_here}): \
+             the same configuration and seed must give the same numbers"
+        );
+    }
+    for (metric, recorded, regenerated) in &first {
+        if HEADLINE.contains(&metric.as_str()) {
+            assert!(
+                (recorded - regenerated).abs() <= REFERENCE_TOLERANCE,
+                "reproduce-check: {metric} recorded {recorded:.2}, regenerated {regenerated:.2} \
+                 (more than {REFERENCE_TOLERANCE} points; CPU kernels here: {kernels_here})"
+            );
+        }
+    }
 }
 
 #[test]
