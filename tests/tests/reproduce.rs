@@ -30,8 +30,9 @@ const TOLERANCE: f64 = 0.5;
 /// 17 of 2,000 images); a wrong method, split or seed moves them by tens of points.
 const REFERENCE_TOLERANCE: f64 = 2.0;
 
-/// The headline metrics, compared across CPUs; per-class accuracy (~100 images a class in the
-/// reference run) is compared between two runs on one CPU only.
+/// The headline metrics (manifest keys, in the order [`regenerate`] returns them), compared
+/// across CPUs; per-class accuracy (~100 images a class in the reference run) is compared
+/// between two runs on one CPU only.
 const HEADLINE: [&str; 4] = ["ua", "mia_efficacy", "ra", "ta"];
 
 fn repo() -> PathBuf {
@@ -60,12 +61,11 @@ fn regenerate(manifest: &Manifest, original: &Path) -> Vec<(String, f64, f64)> {
     let row = report.rows.first().or(report.retrain.as_ref()).unwrap();
     let metrics = &row.metrics;
     let mut pairs = Vec::new();
-    for (key, regenerated) in [
-        ("ua", metrics.ua),
-        ("mia_efficacy", metrics.mia_efficacy),
-        ("ra", metrics.ra),
-        ("ta", metrics.ta),
-    ] {
+    for (key, regenerated) in
+        HEADLINE
+            .into_iter()
+            .zip([metrics.ua, metrics.mia_efficacy, metrics.ra, metrics.ta])
+    {
         let recorded = manifest.metrics[key];
         pairs.push((key.to_owned(), recorded, regenerated));
     }
